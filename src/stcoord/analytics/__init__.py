@@ -1,0 +1,1 @@
+"""Pure computation: no database, no web. Takes plain data, returns frozen results."""

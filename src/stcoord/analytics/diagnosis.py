@@ -1,0 +1,516 @@
+"""Diagnose a coordination mechanism against the paper's four findings, for one strategic field.
+
+The input is plain data (:class:`MechanismFacts`); the output a frozen :class:`Diagnosis` with,
+per finding, a verdict (``met``, ``partial``, ``not_met``), the evidence that supports it (each
+with a path into the mechanism, e.g. ``bodies/nstc/seats[3]``) and the gaps.
+
+The four findings (Sun & Shen 2022):
+
+1. A body above the ministries coordinates administrative, technical *and* budgetary affairs for
+   the field (through its own mandates, its sub-bodies', or a budget authority at its table).
+2. Whoever sets the field's priorities also shapes the money: it, a sub-body or a member holds
+   budget allocation power, funds or transfers budget, or issues a binding budget instrument.
+3. A high-level advisory body feeds the top decisions on the field.
+4. Across the procedure that forms the field's plan, ministries, industry and academia are each
+   brought in.
+
+Example:
+
+>>> facts = MechanismFacts(code="X", fields=("ai",), bodies=(
+...     BodyFact(key="council", level="supra_ministerial", kind="council", mandates=(
+...         MandateFact("administrative", "coordinate"), MandateFact("technical", "decide"),
+...         MandateFact("budgetary", "allocate"))),))
+>>> diagnose(facts, "ai").findings[0].verdict
+'met'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from stcoord.analytics.composition import SeatCount, evaluate_rule
+
+MET, PARTIAL, NOT_MET = "met", "partial", "not_met"
+AFFAIRS = ("administrative", "technical", "budgetary")
+TOP_LEVELS = ("head", "supra_ministerial")
+ADVISORY_KINDS = ("advisory_committee", "expert_panel", "academy")
+EXPERT_HOLDERS = ("expert_academia", "expert_industry", "academy_president")
+GOVERNMENT_SEATS = ("minister", "agency_head", "budget_authority")
+STRONG_BUDGET_POWERS = ("allocate", "decide")
+GROUPS = ("ministries", "industry", "academia")
+CHANNEL_GROUPS = {
+    "interagency": ("ministries",),
+    "industry": ("industry",),
+    "academia": ("academia",),
+    "rfi": ("industry", "academia"),
+    "public_comment": ("industry", "academia"),
+}
+SEAT_GROUPS = {
+    "expert_industry": "industry",
+    "expert_academia": "academia",
+    "academy_president": "academia",
+}
+TITLES = {
+    1: "Supra-ministerial coordination of administrative, technical and budgetary affairs",
+    2: "Unity of administrative and financial power",
+    3: "A high-level advisory body feeds top-level decisions",
+    4: "Consensus of ministries, industry and academia across the procedure",
+}
+
+
+@dataclass(frozen=True)
+class SeatFact:
+    role: str
+    holder_type: str
+    title: str = ""
+    count: int = 1
+    holder_body: str | None = None
+
+
+@dataclass(frozen=True)
+class MandateFact:
+    affair: str
+    power: str
+    scope: str | tuple[str, ...] = "all"
+    description: str = ""
+    instrument: str | None = None
+    binding: bool = False
+
+    def applies_to(self, field_key: str) -> bool:
+        return self.scope == "all" or field_key in self.scope
+
+
+@dataclass(frozen=True)
+class BodyFact:
+    key: str
+    level: str
+    kind: str
+    name: str = ""
+    parent: str | None = None
+    abolished: str | None = None
+    seats: tuple[SeatFact, ...] = ()
+    mandates: tuple[MandateFact, ...] = ()
+    composition: tuple[str, ...] = ()
+    decision_rule: str | None = None
+    quorum: str | None = None
+
+    @property
+    def label(self) -> str:
+        return self.name or self.key
+
+
+@dataclass(frozen=True)
+class RelationFact:
+    from_body: str
+    to_body: str
+    type: str
+
+
+@dataclass(frozen=True)
+class StageFact:
+    key: str
+    name: str
+    actor: str
+    participants: tuple[str, ...] = ()
+    channels: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ProcedureFact:
+    key: str
+    name: str
+    fields: str | tuple[str, ...] = "all"
+    stages: tuple[StageFact, ...] = ()
+
+    def applies_to(self, field_key: str) -> bool:
+        return self.fields == "all" or field_key in self.fields
+
+
+@dataclass(frozen=True)
+class MechanismFacts:
+    code: str
+    bodies: tuple[BodyFact, ...] = ()
+    relations: tuple[RelationFact, ...] = ()
+    procedures: tuple[ProcedureFact, ...] = ()
+    fields: tuple[str, ...] = ()
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class Evidence:
+    kind: str  # body | seat | mandate | relation | stage
+    path: str
+    text: str
+
+
+@dataclass(frozen=True)
+class FindingResult:
+    finding: int
+    title: str
+    verdict: str
+    evidence: tuple[Evidence, ...]
+    gaps: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Check:
+    """A composition or decision-rule check on one body."""
+
+    body: str
+    kind: str  # composition | decision
+    rule: str
+    holds: bool
+    detail: str
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    code: str
+    field: str
+    findings: tuple[FindingResult, ...]
+    checks: tuple[Check, ...]
+    notes: tuple[str, ...] = ()
+
+
+@dataclass
+class _Index:
+    """Lookups over the active (not abolished) bodies of a mechanism."""
+
+    facts: MechanismFacts
+    bodies: dict[str, BodyFact] = field(init=False)
+    positions: dict[str, int] = field(init=False)
+    children: dict[str, list[str]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.bodies = {b.key: b for b in self.facts.bodies if not b.abolished}
+        self.positions = {b.key: i for i, b in enumerate(self.facts.bodies)}
+        self.children = {}
+        for b in self.bodies.values():
+            if b.parent:
+                self.children.setdefault(b.parent, []).append(b.key)
+
+    def subtree(self, key: str) -> Iterator[BodyFact]:
+        """The body and all its active descendants, depth first."""
+        stack, seen = [key], set()
+        while stack:
+            current = stack.pop()
+            if current in seen or current not in self.bodies:
+                continue
+            seen.add(current)
+            yield self.bodies[current]
+            stack.extend(reversed(self.children.get(current, [])))
+
+    def mandates(self, body: BodyFact, field_key: str) -> Iterator[tuple[int, MandateFact]]:
+        for i, mandate in enumerate(body.mandates):
+            if mandate.applies_to(field_key):
+                yield i, mandate
+
+
+def _mandate_ev(body: BodyFact, i: int, m: MandateFact) -> Evidence:
+    what = f"{m.affair}/{m.power}"
+    scope = "all fields" if m.scope == "all" else ", ".join(m.scope)
+    extra = f"; instrument: {m.instrument}" if m.instrument else ""
+    text = f"{body.label}: {what} ({scope}){': ' + m.description if m.description else ''}{extra}"
+    return Evidence("mandate", f"bodies/{body.key}/mandates[{i}]", text)
+
+
+def _seat_ev(body: BodyFact, i: int, seat: SeatFact, why: str) -> Evidence:
+    return Evidence("seat", f"bodies/{body.key}/seats[{i}]", f"{body.label}: {seat.title} ({why})")
+
+
+def diagnose(facts: MechanismFacts, field_key: str) -> Diagnosis:
+    """Evaluate the four findings for ``field_key`` (see the module docstring)."""
+    index = _Index(facts)
+    notes = []
+    if facts.fields and field_key not in facts.fields:
+        notes.append(
+            f"'{field_key}' is not among this mechanism's strategic fields; only mandates and "
+            "procedures covering all fields apply"
+        )
+    finding1, coordinators = _finding_1(index, field_key)
+    findings = (
+        finding1,
+        _finding_2(index, field_key, coordinators),
+        _finding_3(index, field_key),
+        _finding_4(index, field_key),
+    )
+    return Diagnosis(facts.code, field_key, findings, tuple(_checks(index)), tuple(notes))
+
+
+def _verdict(strong: bool, weak: bool) -> str:
+    return MET if strong else PARTIAL if weak else NOT_MET
+
+
+# ---------------------------------------------------------------- finding 1
+
+
+def _affairs_of(index: _Index, top: BodyFact, field_key: str) -> dict[str, list[Evidence]]:
+    """Which affairs a supra-ministerial body covers for the field, and through what."""
+    covered: dict[str, list[Evidence]] = {a: [] for a in AFFAIRS}
+    for body in index.subtree(top.key):
+        for i, m in index.mandates(body, field_key):
+            covered[m.affair].append(_mandate_ev(body, i, m))
+        for i, seat in enumerate(body.seats):
+            if _holds_budget_power(index, seat, field_key):
+                covered["budgetary"].append(
+                    _seat_ev(body, i, seat, "budget authority at the table")
+                )
+    return covered
+
+
+def _holds_budget_power(index: _Index, seat: SeatFact, field_key: str) -> bool:
+    if seat.holder_type == "budget_authority":
+        return True
+    holder = index.bodies.get(seat.holder_body or "")
+    return holder is not None and any(
+        m.affair == "budgetary" and m.power in STRONG_BUDGET_POWERS
+        for _, m in index.mandates(holder, field_key)
+    )
+
+
+def _finding_1(index: _Index, field_key: str) -> tuple[FindingResult, list[str]]:
+    supra = [b for b in index.bodies.values() if b.level == "supra_ministerial"]
+    scored = []
+    for body in supra:
+        covered = _affairs_of(index, body, field_key)
+        n = sum(1 for a in AFFAIRS if covered[a])
+        if n:
+            scored.append((n, body, covered))
+    if not scored:
+        gap = (
+            "no supra-ministerial body has a mandate covering this field"
+            if supra
+            else "the mechanism has no supra-ministerial body"
+        )
+        return FindingResult(1, TITLES[1], NOT_MET, (), (gap,)), []
+    best = max(n for n, _, _ in scored)
+    winners = [(b, c) for n, b, c in scored if n == best]
+    evidence: list[Evidence] = []
+    for body, covered in winners:
+        evidence.append(Evidence("body", f"bodies/{body.key}", f"{body.label} ({body.level})"))
+        for affair in AFFAIRS:
+            evidence.extend(covered[affair][:4])
+    gaps = []
+    if best < 3:
+        body, covered = winners[0]
+        missing = [a for a in AFFAIRS if not covered[a]]
+        gaps.append(
+            f"{body.label} does not cover {', '.join(missing)} affairs for this field, "
+            "through its own mandates, its sub-bodies or a budget authority among its seats"
+        )
+    verdict = MET if best == 3 else PARTIAL
+    return FindingResult(1, TITLES[1], verdict, tuple(evidence), tuple(gaps)), [
+        b.key for b, _ in winners
+    ]
+
+
+# ---------------------------------------------------------------- finding 2
+
+
+def _priority_setters(index: _Index, field_key: str, coordinators: list[str]) -> list[BodyFact]:
+    keys = list(coordinators)
+    for body in index.bodies.values():
+        if (
+            body.level == "supra_ministerial"
+            and body.key not in keys
+            and any(
+                m.affair in ("administrative", "technical") and m.power in ("coordinate", "decide")
+                for _, m in index.mandates(body, field_key)
+            )
+        ):
+            keys.append(body.key)
+    return [index.bodies[k] for k in keys]
+
+
+def _finding_2(index: _Index, field_key: str, coordinators: list[str]) -> FindingResult:
+    setters = _priority_setters(index, field_key, coordinators)
+    if not setters:
+        return FindingResult(
+            2, TITLES[2], NOT_MET, (), ("no supra-ministerial body sets priorities for this field",)
+        )
+    strong: list[Evidence] = []
+    weak: list[Evidence] = []
+    for setter in setters:
+        for body in index.subtree(setter.key):
+            for i, m in index.mandates(body, field_key):
+                if m.affair != "budgetary":
+                    continue
+                if m.power in STRONG_BUDGET_POWERS or m.binding:
+                    strong.append(_mandate_ev(body, i, m))
+                else:
+                    weak.append(_mandate_ev(body, i, m))
+            for i, seat in enumerate(body.seats):
+                if _holds_budget_power(index, seat, field_key):
+                    strong.append(_seat_ev(body, i, seat, "a member holds budget power"))
+            strong.extend(_money_relations(index, body))
+    gaps = []
+    if not strong:
+        names = ", ".join(s.label for s in setters)
+        gaps.append(
+            f"the bodies that set priorities ({names}) neither allocate money, nor have a "
+            "budget authority among their members, nor issue a binding budget instrument"
+        )
+    return FindingResult(
+        2, TITLES[2], _verdict(bool(strong), bool(weak)), tuple(_dedupe(strong + weak)), tuple(gaps)
+    )
+
+
+def _money_relations(index: _Index, body: BodyFact) -> list[Evidence]:
+    out = []
+    for i, rel in enumerate(index.facts.relations):
+        if rel.from_body == body.key and rel.type in ("funds", "transfers_budget_to"):
+            target = index.bodies.get(rel.to_body)
+            if target is not None:
+                out.append(
+                    Evidence(
+                        "relation", f"relations[{i}]", f"{body.label} {rel.type} {target.label}"
+                    )
+                )
+    return out
+
+
+def _dedupe(items: Iterable[Evidence]) -> list[Evidence]:
+    seen: set[str] = set()
+    out = []
+    for item in items:
+        if item.path not in seen:
+            seen.add(item.path)
+            out.append(item)
+    return out
+
+
+# ---------------------------------------------------------------- finding 3
+
+
+def _is_advisory(body: BodyFact) -> bool:
+    return body.level == "advisory" or body.kind in ADVISORY_KINDS
+
+
+def _advises_field(index: _Index, body: BodyFact, field_key: str) -> bool:
+    advice = [m for m in body.mandates if m.power in ("advise", "evaluate")]
+    return not advice or any(m.applies_to(field_key) for m in advice)
+
+
+def _finding_3(index: _Index, field_key: str) -> FindingResult:
+    strong: list[Evidence] = []
+    weak: list[Evidence] = []
+    top = {k for k, b in index.bodies.items() if b.level in TOP_LEVELS}
+    for i, rel in enumerate(index.facts.relations):
+        source = index.bodies.get(rel.from_body)
+        target = index.bodies.get(rel.to_body)
+        if source is None or target is None or not _is_advisory(source):
+            continue
+        if rel.type not in ("advises", "reports_to"):
+            continue
+        ev = Evidence(
+            "relation",
+            f"relations[{i}]",
+            f"{source.label} {rel.type} {target.label} ({target.level})",
+        )
+        if rel.to_body in top and _advises_field(index, source, field_key):
+            strong.append(ev)
+        else:
+            weak.append(ev)
+    for key in sorted(top, key=lambda k: index.positions[k]):
+        body = index.bodies[key]
+        if not any(True for _ in index.mandates(body, field_key)):
+            continue
+        for i, seat in enumerate(body.seats):
+            if seat.holder_type in EXPERT_HOLDERS and seat.count > 0:
+                strong.append(_seat_ev(body, i, seat, f"{seat.count} expert seat(s) in the body"))
+    gaps = []
+    if not strong:
+        gaps.append(
+            "no advisory body advises a supra-ministerial or head-of-government body on this "
+            "field, and no expert sits in one"
+        )
+    return FindingResult(
+        3, TITLES[3], _verdict(bool(strong), bool(weak)), tuple(strong + weak), tuple(gaps)
+    )
+
+
+# ---------------------------------------------------------------- finding 4
+
+
+def _stage_groups(index: _Index, stage: StageFact) -> dict[str, str]:
+    """Which groups a stage brings in, each with the reason."""
+    reached: dict[str, str] = {}
+    for channel in stage.channels:
+        for group in CHANNEL_GROUPS.get(channel, ()):
+            reached.setdefault(group, f"channel {channel}")
+    involved = [index.bodies[k] for k in (stage.actor, *stage.participants) if k in index.bodies]
+    government = [b for b in involved if b.level in ("ministerial", "agency")]
+    if len(government) >= 2:
+        reached.setdefault("ministries", "participants " + ", ".join(b.key for b in government))
+    for body in involved:
+        ministers = sum(s.count for s in body.seats if s.holder_type in GOVERNMENT_SEATS)
+        if ministers >= 2:
+            reached.setdefault("ministries", f"{body.label} seats {ministers} ministers/heads")
+        for seat in body.seats:
+            seat_group = SEAT_GROUPS.get(seat.holder_type)
+            if seat_group and seat.count > 0:
+                reached.setdefault(seat_group, f"{body.label} seats {seat.title}")
+    return reached
+
+
+def _finding_4(index: _Index, field_key: str) -> FindingResult:
+    procedures = [p for p in index.facts.procedures if p.applies_to(field_key)]
+    if not procedures:
+        return FindingResult(
+            4, TITLES[4], NOT_MET, (), ("no procedure template covers this field",)
+        )
+    best: tuple[int, ProcedureFact, dict[str, list[Evidence]]] | None = None
+    for proc in procedures:
+        by_group: dict[str, list[Evidence]] = {g: [] for g in GROUPS}
+        for seq, stage in enumerate(proc.stages, start=1):
+            for group, why in _stage_groups(index, stage).items():
+                by_group[group].append(
+                    Evidence(
+                        "stage",
+                        f"procedures/{proc.key}/stages/{stage.key}",
+                        f"{group}: stage {seq} '{stage.name}' ({why})",
+                    )
+                )
+        covered = sum(1 for g in GROUPS if by_group[g])
+        if best is None or covered > best[0]:
+            best = (covered, proc, by_group)
+    assert best is not None
+    covered, proc, by_group = best
+    evidence = [e for g in GROUPS for e in by_group[g]]
+    missing = [g for g in GROUPS if not by_group[g]]
+    gaps = (
+        (f"procedure '{proc.name}' brings in no {', '.join(missing)} at any stage",)
+        if missing
+        else ()
+    )
+    verdict = MET if covered == 3 else PARTIAL if covered else NOT_MET
+    return FindingResult(4, TITLES[4], verdict, tuple(evidence), gaps)
+
+
+# ---------------------------------------------------------------- checks
+
+
+def _checks(index: _Index) -> Iterator[Check]:
+    for body in index.bodies.values():
+        seats = [SeatCount(s.role, s.holder_type, s.count) for s in body.seats]
+        for rule in body.composition:
+            result = evaluate_rule(rule, seats)
+            yield Check(body.key, "composition", rule, result.holds, result.describe())
+        decides = any(m.power == "decide" for m in body.mandates)
+        if body.decision_rule:
+            chair = any(s.role in ("chair", "co_chair") for s in body.seats)
+            needs_chair = body.decision_rule in ("consensus_then_chair", "chair_decides")
+            holds = chair or not needs_chair
+            detail = f"{body.decision_rule}; quorum {body.quorum or 'not stated'}"
+            if not holds:
+                detail += "; the rule needs a chair but the body has no chair seat"
+            yield Check(body.key, "decision", body.decision_rule, holds, detail)
+        elif decides and body.seats:
+            yield Check(
+                body.key,
+                "decision",
+                "missing",
+                False,
+                "the body holds a power to decide but has no decision rule",
+            )

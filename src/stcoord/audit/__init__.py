@@ -1,0 +1,1 @@
+"""Change records: who changed what, when, before and after."""

@@ -1,0 +1,150 @@
+"""The one permission choke point.
+
+Every read of protected rows goes through :func:`restrict`, every write starts with
+:func:`require`. The policy is one table (:data:`POLICY`): action -> role -> scope, where a
+scope is ``ALL`` or ``OWN_BODIES`` (a liaison's bodies) or ``OWN_RECORDS`` (the actor's own).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, false
+
+log = logging.getLogger("stcoord.auth.denied")
+
+
+class Role(StrEnum):
+    admin = "admin"
+    coordinator = "coordinator"
+    liaison = "liaison"
+    advisor = "advisor"
+    stakeholder = "stakeholder"
+    viewer = "viewer"
+    anonymous = "anonymous"
+
+
+class Scope(StrEnum):
+    ALL = "all"
+    OWN_BODIES = "own_bodies"
+    OWN_RECORDS = "own_records"
+
+
+EVERYONE: dict[Role, Scope] = {role: Scope.ALL for role in Role}
+SIGNED_IN: dict[Role, Scope] = {role: Scope.ALL for role in Role if role is not Role.anonymous}
+
+# Everyone signed in can read the changes they made; the central office reads all of them.
+AUDIT_READERS: dict[Role, Scope] = {
+    role: Scope.ALL if role in (Role.admin, Role.coordinator) else Scope.OWN_RECORDS
+    for role in Role
+    if role is not Role.anonymous
+}
+
+POLICY: dict[str, dict[Role, Scope]] = {
+    "mechanism.read": EVERYONE,
+    "mechanism.write": {Role.admin: Scope.ALL, Role.coordinator: Scope.ALL},
+    "body.write": {
+        Role.admin: Scope.ALL,
+        Role.coordinator: Scope.ALL,
+        Role.liaison: Scope.OWN_BODIES,
+    },
+    "audit.read": AUDIT_READERS,
+    "user.manage": {Role.admin: Scope.ALL},
+    "user.read": {Role.admin: Scope.ALL, Role.coordinator: Scope.ALL},
+    "token.manage": SIGNED_IN,
+}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: a signed-in user, the anonymous public, or the system (seed, migrations)."""
+
+    username: str
+    role: Role
+    user_id: int | None = None
+    body_ids: frozenset[int] = field(default_factory=frozenset)
+    request_id: str | None = None
+
+    @property
+    def is_anonymous(self) -> bool:
+        return self.role is Role.anonymous
+
+
+ANONYMOUS = Actor(username="anonymous", role=Role.anonymous)
+SYSTEM = Actor(username="system", role=Role.admin)
+
+
+class PermissionDenied(Exception):
+    """The actor may not do this; ``action`` names what was refused."""
+
+    def __init__(self, actor: Actor, action: str, detail: str = "") -> None:
+        self.actor = actor
+        self.action = action
+        message = f"{actor.username} ({actor.role}) may not {action}"
+        super().__init__(f"{message}: {detail}" if detail else message)
+
+
+def scope_of(actor: Actor, action: str) -> Scope | None:
+    """The scope in which ``actor`` may perform ``action``, or None."""
+    if action not in POLICY:
+        raise KeyError(f"unknown action {action!r}: add it to POLICY")
+    return POLICY[action].get(actor.role)
+
+
+def allowed(actor: Actor, action: str) -> bool:
+    return scope_of(actor, action) is not None
+
+
+def require(actor: Actor, action: str, obj: Any = None) -> None:
+    """Raise :class:`PermissionDenied` unless ``actor`` may do ``action`` on ``obj``.
+
+    ``obj`` matters for scoped roles: a liaison may change a body only if it is one of theirs.
+    Every refusal is logged.
+    """
+    scope = scope_of(actor, action)
+    if scope is None or not _in_scope(actor, scope, obj):
+        target = getattr(obj, "key", None) or getattr(obj, "id", None) or ""
+        log.warning(
+            "denied action=%s actor=%s role=%s target=%s request=%s",
+            action,
+            actor.username,
+            actor.role,
+            target,
+            actor.request_id,
+        )
+        raise PermissionDenied(actor, action, f"{type(obj).__name__} {target}" if obj else "")
+
+
+def _in_scope(actor: Actor, scope: Scope, obj: Any) -> bool:
+    if scope is Scope.ALL or obj is None:
+        return True
+    if scope is Scope.OWN_BODIES:
+        return _body_id_of(obj) in actor.body_ids
+    if scope is Scope.OWN_RECORDS:
+        return getattr(obj, "actor_id", None) == actor.user_id is not None
+    return False
+
+
+def _body_id_of(obj: Any) -> int | None:
+    if type(obj).__name__ == "Body":
+        return int(obj.id)
+    return getattr(obj, "body_id", None)
+
+
+S = TypeVar("S", bound=Select[Any])
+
+
+def restrict(stmt: S, actor: Actor, action: str, model: Any) -> S:
+    """Narrow a ``select()`` over ``model`` to the rows ``actor`` may ``action``."""
+    scope = scope_of(actor, action)
+    if scope is None:
+        return stmt.where(false())
+    if scope is Scope.OWN_BODIES:
+        column = model.id if model.__name__ == "Body" else model.body_id
+        return stmt.where(column.in_(sorted(actor.body_ids)))
+    if scope is Scope.OWN_RECORDS:
+        return stmt.where(model.actor_id == actor.user_id)
+    return stmt

@@ -1,0 +1,1 @@
+"""Command line: the Typer root and shared output helpers."""

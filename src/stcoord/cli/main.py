@@ -1,0 +1,81 @@
+"""The ``stcoord`` command: one sub-app per domain."""
+
+from __future__ import annotations
+
+import typer
+
+from stcoord.auth.cli import token_app, user_app
+from stcoord.cli.output import emit_json
+from stcoord.config import get_settings
+from stcoord.institutions.cli import app as mechanism_app
+
+app = typer.Typer(help="stcoord: macro-level S&T coordination.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(mechanism_app, name="mechanism")
+app.add_typer(user_app, name="user")
+app.add_typer(token_app, name="token")
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = typer.Argument("head")) -> None:
+    """Create or upgrade the schema of STCOORD_DATABASE_URL (default: var/stcoord.db)."""
+    from stcoord.db.migrate import current_revision, upgrade
+
+    url = get_settings().database_url
+    upgrade(url, revision)
+    typer.echo(f"database at revision {current_revision(url)}")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    from stcoord.db.migrate import current_revision
+
+    typer.echo(current_revision(get_settings().database_url) or "empty")
+
+
+@app.command("seed")
+def seed_command(
+    demo_users: bool = typer.Option(
+        False, "--demo-users", help="Also create demo accounts (password demo-password)."
+    ),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Load the reference mechanisms (US, JP, CN) and demo data; running it twice is a no-op."""
+    from stcoord.cli.output import friendly_errors
+    from stcoord.db.session import session_scope
+    from stcoord.seed import seed
+
+    with friendly_errors(as_json), session_scope(write=True) as session:
+        result = seed(session, demo_users=demo_users)
+    if as_json:
+        emit_json(result)
+        return
+    for r in result.mechanisms:
+        state = "created" if r.created else ("updated" if r.changed else "unchanged")
+        typer.echo(f"mechanism {r.code}: {state}")
+    for name in result.users_created:
+        typer.echo(f"demo user {name} created (password: demo-password)")
+
+
+@app.command("serve")
+def serve(
+    host: str = typer.Option("127.0.0.1"),
+    port: int = typer.Option(8000),
+    workers: int = typer.Option(1),
+) -> None:
+    """Serve the web app and API."""
+    import uvicorn
+
+    uvicorn.run(
+        "stcoord.web.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=False,
+    )
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,30 @@
+"""Settings, read from the environment with the STCOORD_ prefix.
+
+Built lazily by :func:`get_settings` so that importing the package never reads the environment.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+class Settings(BaseSettings):
+    """Runtime configuration of one stcoord process."""
+
+    model_config = SettingsConfigDict(env_prefix="STCOORD_", env_file=None)
+
+    database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'stcoord.db'}"
+    secret_key: str = "dev-only-change-me"
+    default_language: str = "en"
+    session_https_only: bool = False
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Return the process-wide settings, built on first use."""
+    return Settings()

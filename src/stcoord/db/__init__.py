@@ -1,0 +1,1 @@
+"""Storage: declarative base, engine with pragmas, session scope, migrations."""

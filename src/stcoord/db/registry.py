@@ -1,0 +1,9 @@
+"""Import every domain's tables so ``Base.metadata`` is complete (for Alembic and tests)."""
+
+from stcoord.audit import models as audit_models
+from stcoord.auth import models as auth_models
+from stcoord.db.base import Base
+from stcoord.institutions import models as institution_models
+
+metadata = Base.metadata
+__all__ = ["audit_models", "auth_models", "institution_models", "metadata"]

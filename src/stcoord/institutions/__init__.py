@@ -1,0 +1,1 @@
+"""Institutions: jurisdictions, bodies, seats, mandates, relations, mechanism files, diagnosis."""

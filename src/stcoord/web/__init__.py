@@ -1,0 +1,1 @@
+"""Web application: FastAPI app factory, dependencies, templates, static files."""

@@ -1,0 +1,110 @@
+"""Request-scoped dependencies: the database session, the acting user, CSRF, language."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from stcoord.auth.permissions import ANONYMOUS, Actor, PermissionDenied
+from stcoord.auth.service import actor_for, get_user, touch_token, user_for_token
+from stcoord.web.i18n import negotiate
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+CSRF_SESSION_KEY = "csrf"
+CSRF_HEADER = "x-csrf-token"
+CSRF_FIELD = "csrf_token"
+
+
+def db_session(request: Request) -> Iterator[Session]:
+    """One transaction per request; writes take SQLite's write lock, reads do not."""
+    write = request.method not in SAFE_METHODS
+    with request.app.state.database.scope(write=write) as session:
+        yield session
+
+
+DbSession = Annotated[Session, Depends(db_session)]
+
+
+def request_id(request: Request) -> str:
+    rid = getattr(request.state, "request_id", None)
+    if rid is None:
+        rid = request.headers.get("x-request-id") or uuid.uuid4().hex
+        request.state.request_id = rid
+    return str(rid)
+
+
+def csrf_token(request: Request) -> str:
+    """The session's CSRF token, created on first use."""
+    token = request.session.get(CSRF_SESSION_KEY)
+    if not token:
+        token = secrets.token_urlsafe(24)
+        request.session[CSRF_SESSION_KEY] = token
+    return str(token)
+
+
+class CsrfFailed(Exception):
+    pass
+
+
+async def check_csrf(request: Request) -> None:
+    """Unsafe requests authenticated by cookie must echo the session's token."""
+    if request.method in SAFE_METHODS or _bearer(request):
+        return
+    api = request.url.path.startswith("/api/")
+    if api and request.session.get("user_id") is None:
+        return  # an anonymous API call carries no ambient authority; it gets 401 later
+    expected = request.session.get(CSRF_SESSION_KEY)
+    sent = request.headers.get(CSRF_HEADER)
+    if sent is None and request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        form = await request.form()
+        value = form.get(CSRF_FIELD)
+        sent = value if isinstance(value, str) else None
+    if not expected or not sent or not secrets.compare_digest(str(expected), sent):
+        raise CsrfFailed()
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def current_actor(request: Request, session: DbSession) -> Actor:
+    """The user behind the request: a bearer token, else the login session, else anonymous."""
+    rid = request_id(request)
+    token = _bearer(request)
+    if token:
+        user = user_for_token(session, token)
+        if user is None:
+            raise PermissionDenied(ANONYMOUS, "authenticate", "invalid or revoked API token")
+        if request.method not in SAFE_METHODS:
+            touch_token(session, token)
+        return actor_for(user, rid)
+    user_id = request.session.get("user_id")
+    if user_id is not None:
+        user = get_user(session, int(user_id))
+        if user is not None and user.is_active:
+            return actor_for(user, rid)
+        request.session.pop("user_id", None)
+    return Actor(username=ANONYMOUS.username, role=ANONYMOUS.role, request_id=rid)
+
+
+CurrentActor = Annotated[Actor, Depends(current_actor)]
+
+
+def language(request: Request) -> str:
+    return negotiate(
+        request.query_params.get("lang"),
+        request.cookies.get("lang"),
+        request.headers.get("accept-language"),
+    )
+
+
+Language = Annotated[str, Depends(language)]

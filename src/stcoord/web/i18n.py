@@ -1,0 +1,49 @@
+"""Translations for English, Simplified Chinese and Japanese, read from the shipped .po files."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import NullTranslations, Translations
+
+LOCALE_DIR = Path(__file__).resolve().parents[1] / "locale"
+LANGUAGES = {"en": "English", "zh": "中文", "ja": "日本語"}
+DEFAULT_LANGUAGE = "en"
+
+
+@lru_cache(maxsize=8)
+def translations(lang: str) -> NullTranslations:
+    """The catalogue of ``lang``; English (the source language) needs none."""
+    po = LOCALE_DIR / lang / "LC_MESSAGES" / "messages.po"
+    if lang == DEFAULT_LANGUAGE or not po.exists():
+        return NullTranslations()
+    with po.open("rb") as handle:
+        catalog = read_po(handle, locale=lang)
+    buffer = BytesIO()
+    write_mo(buffer, catalog)  # fuzzy entries are left out, as gettext does
+    buffer.seek(0)
+    return Translations(buffer)
+
+
+def negotiate(query: str | None, cookie: str | None, accept_language: str | None) -> str:
+    """Pick the language: explicit choice, then the cookie, then the browser's preference."""
+    for choice in (query, cookie):
+        if choice in LANGUAGES:
+            return choice
+    for part in (accept_language or "").split(","):
+        code = part.split(";")[0].strip().lower()[:2]
+        if code in LANGUAGES:
+            return code
+    return DEFAULT_LANGUAGE
+
+
+def local_name(obj: Any, lang: str) -> str:
+    """An institution's name in ``lang`` where the data has it, else its English name."""
+    names = getattr(obj, "names", None) or (obj.get("names") if isinstance(obj, dict) else {})
+    name = getattr(obj, "name", None) or (obj.get("name") if isinstance(obj, dict) else "")
+    return str((names or {}).get(lang) or name or "")

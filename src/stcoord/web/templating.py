@@ -1,0 +1,62 @@
+"""Rendering server-side pages: one Jinja environment, per-request language and user."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2_fragments.fastapi import Jinja2Blocks
+
+from stcoord.auth.permissions import Actor, allowed
+from stcoord.web.dependencies import csrf_token
+from stcoord.web.i18n import LANGUAGES, local_name, translations
+
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+templates = Jinja2Blocks(directory=str(TEMPLATES_DIR))
+templates.env.globals["LANGUAGES"] = LANGUAGES
+
+
+def url_with(request: Request, **changes: Any) -> str:
+    """The current URL with some query parameters replaced (None removes one)."""
+    params = dict(request.query_params)
+    for key, value in changes.items():
+        if value is None:
+            params.pop(key, None)
+        else:
+            params[key] = str(value)
+    query = urlencode(params)
+    return f"{request.url.path}?{query}" if query else request.url.path
+
+
+def render(
+    request: Request,
+    template: str,
+    *,
+    actor: Actor,
+    lang: str,
+    status_code: int = 200,
+    block_name: str | None = None,
+    **context: Any,
+) -> HTMLResponse:
+    trans = translations(lang)
+    base = {
+        "request": request,
+        "actor": actor,
+        "lang": lang,
+        "_": trans.gettext,
+        "ngettext": trans.ngettext,
+        "name_in": lambda obj: local_name(obj, lang),
+        "can": lambda action: allowed(actor, action),
+        "csrf_token": csrf_token(request),
+        "url_with": lambda **kw: url_with(request, **kw),
+    }
+    response = templates.TemplateResponse(
+        request, template, {**base, **context}, status_code=status_code, block_name=block_name
+    )
+    if request.query_params.get("lang") in LANGUAGES:
+        response.set_cookie("lang", lang, max_age=365 * 24 * 3600, samesite="lax")
+    assert isinstance(response, HTMLResponse)
+    return response
