@@ -97,7 +97,7 @@ def sqlite_templates(tmp_path_factory: pytest.TempPathFactory) -> SqliteTemplate
 
 
 @pytest.fixture(scope="session")
-def postgres_templates() -> Iterator[PostgresTemplates]:
+def postgresql_templates() -> Iterator[PostgresTemplates]:
     templates = PostgresTemplates()
     yield templates
     templates.close()

@@ -48,8 +48,7 @@ class Database:
                 yield session
                 if write:
                     session.commit()
-                else:
-                    session.rollback()
+                # A read scope just closes: its objects stay usable (detached, not expired).
             except BaseException:
                 session.rollback()
                 raise

@@ -32,6 +32,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         version="0.1.0",
         description="Macro-level S&T coordination: mechanisms, diagnosis, plans, budgets.",
         docs_url="/api/docs",
+        swagger_ui_oauth2_redirect_url="/api/docs/oauth2-redirect",
         redoc_url=None,
         openapi_url="/api/v1/openapi.json",
     )

@@ -1,0 +1,145 @@
+"""Every route of the app against every role, anonymous included.
+
+A route added later fails ``test_every_route_is_covered`` until it gets a line in ``RULES``:
+the action it needs (None for public reads) and a sample request. The expected answer for each
+role comes from the one policy table (``POLICY``), so the test checks that routes really go
+through the choke point rather than restating it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+from starlette.routing import Route
+
+from stcoord.auth.permissions import Actor, Role, allowed
+from stcoord.db.session import Database
+from tests.conftest import fixture_text
+from tests.helpers import csrf_from, token_for
+
+MINI = fixture_text("mini.yaml")
+
+
+@dataclass(frozen=True)
+class Rule:
+    action: str | None  # None: anyone may call it
+    path: dict[str, str] = field(default_factory=dict)
+    query: str = ""
+    json: Any = None
+    content: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    csrf: bool = False  # a form post: send the session's CSRF token as a browser would
+    expected: frozenset[int] = frozenset()  # answers that are right for this route, not refusals
+
+
+BODY = {"code": "JP", "key": "mext"}
+RULES: dict[tuple[str, str], Rule] = {
+    ("GET", "/api/v1/mechanisms"): Rule(None),
+    ("POST", "/api/v1/mechanisms"): Rule(
+        "mechanism.write", content=MINI, headers={"content-type": "application/yaml"}
+    ),
+    ("GET", "/api/v1/mechanisms/{code}"): Rule(None, path={"code": "JP"}),
+    ("GET", "/api/v1/mechanisms/{code}/export"): Rule(None, path={"code": "JP"}),
+    ("GET", "/api/v1/mechanisms/{code}/bodies"): Rule(None, path={"code": "JP"}),
+    ("GET", "/api/v1/mechanisms/{code}/bodies/{key}"): Rule(None, path=BODY),
+    ("PATCH", "/api/v1/mechanisms/{code}/bodies/{key}"): Rule(
+        "body.write", path=BODY, json={"version": 1, "note": "checked"}
+    ),
+    ("GET", "/api/v1/mechanisms/{code}/diagnosis"): Rule(
+        None, path={"code": "JP"}, query="field=ai"
+    ),
+    ("GET", "/api/v1/compare"): Rule(None, query="codes=US&codes=JP&field=ai"),
+    ("GET", "/api/v1/me"): Rule(None),
+    ("GET", "/api/v1/users"): Rule("user.read"),
+    ("POST", "/api/v1/users"): Rule(
+        "user.manage", json={"username": "new", "password": "long-enough-pw", "role": "viewer"}
+    ),
+    ("POST", "/api/v1/tokens"): Rule("token.manage", json={"name": "script"}),
+    ("DELETE", "/api/v1/tokens/{token_id}"): Rule("token.manage", path={"token_id": "999999"}),
+    ("GET", "/api/v1/audit"): Rule("audit.read"),
+    ("GET", "/"): Rule(None),
+    ("GET", "/login"): Rule(None),
+    ("POST", "/login"): Rule(
+        None,
+        content="username=x&password=wrong",
+        csrf=True,
+        headers={"content-type": "application/x-www-form-urlencoded"},
+        expected=frozenset({401}),
+    ),
+    ("POST", "/logout"): Rule(None, csrf=True),
+}
+ROLES = [Role.anonymous, *[r for r in Role if r is not Role.anonymous]]
+IGNORED_PATHS = {"/api/docs", "/api/docs/oauth2-redirect", "/api/v1/openapi.json", "/static"}
+
+
+def _flatten(app: Any) -> list[tuple[str, set[str]]]:
+    """(path, methods) of every route, looking inside included routers."""
+    out = []
+    for route in app.routes:
+        if hasattr(route, "effective_route_contexts"):  # FastAPI's lazily included router
+            out += [(ctx.path, set(ctx.methods or ())) for ctx in route.effective_route_contexts()]
+        elif isinstance(route, APIRoute | Route):
+            out.append((route.path, set(route.methods or ())))
+    return out
+
+
+def app_routes(app: Any) -> set[tuple[str, str]]:
+    return {
+        (method, path)
+        for path, methods in _flatten(app)
+        if path not in IGNORED_PATHS
+        for method in methods
+        if method != "HEAD"
+    }
+
+
+def test_every_route_is_covered(app: Any) -> None:
+    missing = sorted(app_routes(app) - set(RULES))
+    assert not missing, f"routes without a permission rule in RULES: {missing}"
+    stale = sorted(set(RULES) - app_routes(app))
+    assert not stale, f"RULES names routes the app no longer has: {stale}"
+
+
+def _request(client: TestClient, method: str, path: str, rule: Rule, token: str | None) -> Any:
+    url = path.format(**rule.path) + (f"?{rule.query}" if rule.query else "")
+    headers = dict(rule.headers)
+    if rule.csrf:
+        headers["x-csrf-token"] = csrf_from(client.get("/login").text)
+    if token:
+        headers["authorization"] = f"Bearer {token}"
+    return client.request(
+        method, url, json=rule.json, content=rule.content, headers=headers, follow_redirects=False
+    )
+
+
+def test_every_role_gets_what_the_policy_says(
+    client: TestClient, db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    tokens: dict[Role, str | None] = {Role.anonymous: None}
+    for role in ROLES[1:]:
+        bodies = [("JP", "mext")] if role is Role.liaison else None
+        tokens[role] = token_for(db, f"user-{role.value}", role, bodies)
+    failures = []
+    for (method, path), rule in sorted(RULES.items()):
+        for role in ROLES:
+            caplog.clear()
+            with caplog.at_level(logging.WARNING, logger="stcoord.auth.denied"):
+                response = _request(client, method, path, rule, tokens[role])
+            may = rule.action is None or allowed(Actor(username="x", role=role), rule.action)
+            status = response.status_code
+            if status >= 500:
+                failures.append(f"{role} {method} {path}: server error {status}")
+            elif may and status in (401, 403) and status not in rule.expected:
+                failures.append(f"{role} {method} {path}: refused ({status}) but allowed")
+            elif not may:
+                expected = {401, 303} if role is Role.anonymous else {403}
+                if status not in expected:
+                    failures.append(f"{role} {method} {path}: got {status}, want {expected}")
+                if not any("denied" in r.getMessage() for r in caplog.records):
+                    failures.append(f"{role} {method} {path}: the refusal was not logged")
+    assert not failures, "\n".join(failures)
