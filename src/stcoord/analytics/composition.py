@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from fractions import Fraction
 
-from stcoord.institutions.vocabulary import (
+from stcoord.analytics.vocabulary import (
     EXPERT_HOLDERS,
     GOVERNMENT_HOLDERS,
     HolderType,

@@ -30,12 +30,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from stcoord.analytics.composition import SeatCount, evaluate_rule
+from stcoord.analytics.vocabulary import EXPERT_HOLDERS
 
 MET, PARTIAL, NOT_MET = "met", "partial", "not_met"
 AFFAIRS = ("administrative", "technical", "budgetary")
 TOP_LEVELS = ("head", "supra_ministerial")
 ADVISORY_KINDS = ("advisory_committee", "expert_panel", "academy")
-EXPERT_HOLDERS = ("expert_academia", "expert_industry", "academy_president")
 GOVERNMENT_SEATS = ("minister", "agency_head", "budget_authority")
 STRONG_BUDGET_POWERS = ("allocate", "decide")
 GROUPS = ("ministries", "industry", "academia")

@@ -15,7 +15,7 @@ import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from stcoord.analytics.composition import RuleSyntaxError, SeatCount, evaluate_rule, parse_rule
-from stcoord.institutions.vocabulary import (
+from stcoord.analytics.vocabulary import (
     Affair,
     BodyKind,
     Channel,

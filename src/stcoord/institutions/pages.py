@@ -1,18 +1,603 @@
-"""HTML pages of the mechanism registry."""
+"""HTML pages of the mechanism registry: overview, mechanism, body, diagnosis, comparison, load.
+
+Routes call the services and render; the small helpers below only shape what the services return
+for the templates (chart data, evidence links, CSV rows). Words of the closed vocabularies are
+translated through :data:`TERMS` (marked with ``N_`` so ``pybabel extract`` finds them).
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, Response
+import csv
+import io
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
 
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
+from pydantic import BaseModel
+
+from stcoord.analytics.composition import RuleCheck, RuleSyntaxError, SeatCount, evaluate_rule
+from stcoord.analytics.diagnosis import Diagnosis
+from stcoord.auth.permissions import Actor, Scope, allowed, require, scope_of
+from stcoord.errors import Conflict, ValidationFailed
 from stcoord.institutions import service
+from stcoord.institutions.diagnosis import Comparison, diagnose_spec
+from stcoord.institutions.mechanism_file import MechanismFileError, parse_mechanism
+from stcoord.institutions.models import Body, Jurisdiction
+from stcoord.reports.orgchart import ChartBody, ChartRelation, org_chart_svg
 from stcoord.web.dependencies import CurrentActor, DbSession, Language, check_csrf
+from stcoord.web.i18n import local_name, translations
+from stcoord.web.pagination import PageParams, page_params
 from stcoord.web.templating import render
 
 router = APIRouter(dependencies=[Depends(check_csrf)], include_in_schema=False)
+Paging = Annotated[PageParams, Depends(page_params)]
+CSV_MAX_ROWS = 100_000
+CHART_MAX_BODIES = 400
+DEFAULT_FIELD = "ai"
+
+
+def N_(message: str) -> str:
+    """Mark a message for extraction; it is translated where it is shown."""
+    return message
+
+
+TERMS: dict[str, dict[str, str]] = {
+    "level": {
+        "head": N_("Head of government"),
+        "supra_ministerial": N_("Supra-ministerial"),
+        "ministerial": N_("Ministerial"),
+        "agency": N_("Agency"),
+        "advisory": N_("Advisory"),
+        "legislative": N_("Legislative"),
+    },
+    "kind": {
+        "head_of_government": N_("Head of government"),
+        "cabinet": N_("Cabinet"),
+        "party_commission": N_("Party commission"),
+        "council": N_("Council"),
+        "committee": N_("Committee"),
+        "subcommittee": N_("Subcommittee"),
+        "working_group": N_("Working group"),
+        "coordination_office": N_("Coordination office"),
+        "secretariat": N_("Secretariat"),
+        "advisory_committee": N_("Advisory committee"),
+        "expert_panel": N_("Expert panel"),
+        "budget_office": N_("Budget office"),
+        "ministry": N_("Ministry"),
+        "funding_agency": N_("Funding agency"),
+        "funding_instrument": N_("Funding instrument"),
+        "research_institute": N_("Research institute"),
+        "academy": N_("Academy"),
+        "legislature": N_("Legislature"),
+        "legislative_committee": N_("Legislative committee"),
+    },
+    "role": {
+        "chair": N_("Chair"),
+        "co_chair": N_("Co-chair"),
+        "vice_chair": N_("Vice-chair"),
+        "member": N_("Member"),
+        "ex_officio": N_("Ex officio member"),
+        "temporary_member": N_("Temporary member"),
+        "director": N_("Director"),
+        "secretary": N_("Secretary"),
+    },
+    "holder_type": {
+        "head_of_government": N_("Head of government"),
+        "deputy_head_of_government": N_("Deputy head of government"),
+        "party_leader": N_("Party leader"),
+        "minister": N_("Minister"),
+        "agency_head": N_("Agency head"),
+        "official": N_("Official"),
+        "expert_academia": N_("Expert (academia)"),
+        "expert_industry": N_("Expert (industry)"),
+        "academy_president": N_("Academy president"),
+        "budget_authority": N_("Budget authority"),
+        "legislator": N_("Legislator"),
+        "civil_society": N_("Civil society"),
+    },
+    "affair": {
+        "administrative": N_("Administrative"),
+        "technical": N_("Technical"),
+        "budgetary": N_("Budgetary"),
+    },
+    "power": {
+        "advise": N_("Advise"),
+        "coordinate": N_("Coordinate"),
+        "decide": N_("Decide"),
+        "allocate": N_("Allocate"),
+        "evaluate": N_("Evaluate"),
+        "appoint": N_("Appoint"),
+        "implement": N_("Implement"),
+        "report": N_("Report"),
+    },
+    "relation": {
+        "reports_to": N_("reports to"),
+        "supports": N_("supports"),
+        "advises": N_("advises"),
+        "member_of": N_("is a member of"),
+        "funds": N_("funds"),
+        "transfers_budget_to": N_("transfers budget to"),
+        "chairs": N_("chairs"),
+    },
+    "channel": {
+        "interagency": N_("Interagency"),
+        "industry": N_("Industry"),
+        "academia": N_("Academia"),
+        "public_comment": N_("Public comment"),
+        "rfi": N_("Request for information"),
+        "advisory": N_("Advisory review"),
+        "legislature": N_("Legislature"),
+    },
+    "decision": {
+        "consensus_then_chair": N_("Consensus, then the chair decides"),
+        "consensus": N_("Consensus"),
+        "unanimity": N_("Unanimity"),
+        "majority": N_("Majority"),
+        "two_thirds": N_("Two-thirds majority"),
+        "chair_decides": N_("The chair decides"),
+        "missing": N_("No decision rule"),
+    },
+    "gate": {
+        "output_recorded": N_("Output recorded"),
+        "channels_heard": N_("Channels heard"),
+        "advisory_opinion": N_("Advisory opinion given"),
+        "decision_by_body": N_("Decision by the body"),
+        "prior_stages_closed": N_("Earlier stages closed"),
+        "comments_answered": N_("Every comment answered"),
+    },
+    "verdict": {"met": N_("met"), "partial": N_("partly met"), "not_met": N_("not met")},
+    "evidence": {
+        "body": N_("Body"),
+        "seat": N_("Seat"),
+        "mandate": N_("Mandate"),
+        "relation": N_("Relation"),
+        "stage": N_("Stage"),
+    },
+    "check": {"composition": N_("Composition"), "decision": N_("Decision rule")},
+    "chart": {"tree": N_("part of / reports to")},
+}
+FINDING_TITLES = {
+    1: N_("Supra-ministerial coordination of administrative, technical and budgetary affairs"),
+    2: N_("Unity of administrative and financial power"),
+    3: N_("A high-level advisory body feeds top-level decisions"),
+    4: N_("Consensus of ministries, industry and academia across the procedure"),
+}
+FLASHES = {"body_saved": N_("Your changes were saved.")}
+
+
+def term_function(lang: str) -> Callable[[str, str | None], str]:
+    """``term(group, value)``: a vocabulary word in ``lang`` (unknown words pass through)."""
+    gettext = translations(lang).gettext
+
+    def term(group: str, value: str | None) -> str:
+        if value is None:
+            return ""
+        return gettext(TERMS.get(group, {}).get(value, value))
+
+    return term
+
+
+def _page(
+    request: Request,
+    template: str,
+    *,
+    actor: Actor,
+    lang: str,
+    status_code: int = 200,
+    block_name: str | None = None,
+    **context: Any,
+) -> HTMLResponse:
+    gettext = translations(lang).gettext
+    flash = FLASHES.get(request.session.pop("flash", None) or "")
+    return render(
+        request,
+        template,
+        actor=actor,
+        lang=lang,
+        status_code=status_code,
+        block_name=block_name,
+        term=term_function(lang),
+        finding_title=lambda n: gettext(FINDING_TITLES.get(n, str(n))),
+        flash=gettext(flash) if flash else None,
+        **context,
+    )
+
+
+# ---------------------------------------------------------------- overview
 
 
 @router.get("/", response_class=HTMLResponse)
 def overview(request: Request, session: DbSession, actor: CurrentActor, lang: Language) -> Response:
     rows = service.list_jurisdictions(session, actor)
-    return render(request, "index.html", actor=actor, lang=lang, jurisdictions=rows)
+    return _page(request, "index.html", actor=actor, lang=lang, jurisdictions=rows)
+
+
+# ---------------------------------------------------------------- loading a file
+
+
+@router.get("/mechanisms/load", response_class=HTMLResponse)
+def load_form(request: Request, actor: CurrentActor, lang: Language) -> Response:
+    require(actor, "mechanism.write")
+    return _page(request, "load.html", actor=actor, lang=lang)
+
+
+@router.post("/mechanisms/load", response_class=HTMLResponse)
+def load_file(
+    request: Request,
+    session: DbSession,
+    actor: CurrentActor,
+    lang: Language,
+    file: Annotated[UploadFile, File()],
+) -> Response:
+    """Validate the whole file first: a bad one lists every problem and writes nothing."""
+    require(actor, "mechanism.write")
+    filename = file.filename or "upload.yaml"
+    text = file.file.read().decode("utf-8", errors="replace")
+    try:
+        spec = parse_mechanism(text, filename)
+    except MechanismFileError as exc:
+        return _page(
+            request,
+            "load.html",
+            actor=actor,
+            lang=lang,
+            status_code=422,
+            filename=filename,
+            problems=exc.problems,
+        )
+    result = service.load_mechanism(session, actor, spec)
+    return _page(request, "load.html", actor=actor, lang=lang, filename=filename, result=result)
+
+
+# ---------------------------------------------------------------- one mechanism
+
+
+@dataclass(frozen=True)
+class BodyFilters:
+    level: str | None = None
+    kind: str | None = None
+    q: str | None = None
+    sort: str | None = None
+
+    def as_kwargs(self) -> dict[str, str | None]:
+        return {"level": self.level, "kind": self.kind, "q": self.q, "sort": self.sort}
+
+
+def body_filters(
+    level: str | None = None, kind: str | None = None, q: str | None = None, sort: str | None = None
+) -> BodyFilters:
+    return BodyFilters(level or None, kind or None, (q or "").strip() or None, sort or None)
+
+
+Filters = Annotated[BodyFilters, Depends(body_filters)]
+
+
+def chart_for(jurisdiction: Jurisdiction, lang: str) -> Markup | None:
+    """The mechanism's org chart as inline SVG, labelled in ``lang`` (None if too large)."""
+    if len(jurisdiction.bodies) > CHART_MAX_BODIES:
+        return None
+    gettext = translations(lang).gettext
+    key_of = {b.id: b.key for b in jurisdiction.bodies}
+    bodies = [
+        ChartBody(
+            key=b.key,
+            label=local_name(b, lang),
+            level=b.level,
+            kind=b.kind,
+            parent=key_of.get(b.parent_id) if b.parent_id else None,
+            sublabel=b.short_name if b.short_name and b.short_name != local_name(b, lang) else "",
+            href=f"/mechanisms/{jurisdiction.code}/bodies/{b.key}",
+            title=f"{local_name(b, lang)} ({b.name})" if local_name(b, lang) != b.name else b.name,
+        )
+        for b in jurisdiction.bodies
+    ]
+    relations = [
+        ChartRelation(key_of[r.from_body_id], key_of[r.to_body_id], r.type)
+        for r in jurisdiction.relations
+    ]
+    labels = {
+        key: gettext(text)
+        for group in ("level", "relation", "chart")
+        for key, text in TERMS[group].items()
+    }
+    title = gettext("Org chart") + f": {local_name(jurisdiction, lang)}"
+    return Markup(org_chart_svg(bodies, relations, labels=labels, title=title))
+
+
+def _options(jurisdiction: Jurisdiction, attribute: str) -> list[str]:
+    return sorted({getattr(b, attribute) for b in jurisdiction.bodies})
+
+
+@router.get("/mechanisms/{code}", response_class=HTMLResponse)
+def mechanism(
+    request: Request,
+    code: str,
+    session: DbSession,
+    actor: CurrentActor,
+    lang: Language,
+    filters: Filters,
+    paging: Paging,
+) -> Response:
+    rows, total = service.list_bodies(
+        session, actor, code, **filters.as_kwargs(), limit=paging.limit, offset=paging.offset
+    )
+    table = {"code": code.upper(), "rows": rows, "total": total, "paging": paging, "f": filters}
+    if request.headers.get("hx-target") == "bodies":
+        return _page(
+            request, "mechanism.html", actor=actor, lang=lang, block_name="bodies", **table
+        )
+    jurisdiction = service.get_jurisdiction(session, actor, code)
+    return _page(
+        request,
+        "mechanism.html",
+        actor=actor,
+        lang=lang,
+        j=jurisdiction,
+        chart=chart_for(jurisdiction, lang),
+        levels=_options(jurisdiction, "level"),
+        kinds=_options(jurisdiction, "kind"),
+        body_by_id={b.id: b for b in jurisdiction.bodies},
+        **table,
+    )
+
+
+CSV_COLUMNS = (
+    "key",
+    "name",
+    "local_name",
+    "short_name",
+    "kind",
+    "level",
+    "parent",
+    "established",
+    "abolished",
+    "seats",
+    "unverified",
+)
+
+
+def bodies_csv(rows: list[service.BodyRow], lang: str) -> str:
+    """The bodies table as CSV (with a BOM, so spreadsheet programs read CJK names right)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for r in rows:
+        local = local_name(r, lang)
+        writer.writerow(
+            [
+                r.key,
+                r.name,
+                local,
+                r.short_name or "",
+                r.kind,
+                r.level,
+                r.parent or "",
+                r.established or "",
+                r.abolished or "",
+                r.seats,
+                "yes" if r.unverified else "",
+            ]
+        )
+    return "\ufeff" + out.getvalue()
+
+
+@router.get("/mechanisms/{code}/bodies.csv")
+def bodies_csv_export(
+    code: str, session: DbSession, actor: CurrentActor, lang: Language, filters: Filters
+) -> Response:
+    """The bodies table with the page's filters and sort, every matching row."""
+    rows, _ = service.list_bodies(
+        session, actor, code, **filters.as_kwargs(), limit=CSV_MAX_ROWS, offset=0
+    )
+    return Response(
+        bodies_csv(rows, lang),
+        media_type="text/csv; charset=utf-8",
+        headers={"content-disposition": f'attachment; filename="{code.lower()}-bodies.csv"'},
+    )
+
+
+# ---------------------------------------------------------------- one body
+
+
+class BodyEditForm(BaseModel):
+    version: int
+    name: str
+    short_name: str = ""
+    legal_basis: str = ""
+    description: str = ""
+    note: str = ""
+
+    def changes(self) -> dict[str, Any]:
+        optional = ("short_name", "legal_basis", "description", "note")
+        return {"name": self.name.strip(), **{f: getattr(self, f).strip() or None for f in optional}}
+
+
+def may_edit(actor: Actor, body: Body) -> bool:
+    """Whether to offer the edit form; the service decides on the write itself."""
+    if not allowed(actor, "body.write"):
+        return False
+    return scope_of(actor, "body.write") is not Scope.OWN_BODIES or body.id in actor.body_ids
+
+
+def composition_checks(body: Body) -> list[tuple[str, RuleCheck | None]]:
+    seats = [SeatCount(s.role, s.holder_type, s.count) for s in body.seats]
+    checks: list[tuple[str, RuleCheck | None]] = []
+    for rule in body.composition_rules:
+        try:
+            checks.append((rule.rule, evaluate_rule(rule.rule, seats)))
+        except RuleSyntaxError:
+            checks.append((rule.rule, None))
+    return checks
+
+
+def _body_context(session: DbSession, actor: Actor, code: str, key: str) -> dict[str, Any]:
+    body = service.get_body(session, actor, code, key)
+    return {
+        "code": code.upper(),
+        "body": body,
+        "rels": service.body_relations(session, body),
+        "body_by_id": {b.id: b for b in body.jurisdiction.bodies},
+        "checks": composition_checks(body),
+        "may_edit": may_edit(actor, body),
+        "edit": None,
+        "edit_error": None,
+    }
+
+
+@router.get("/mechanisms/{code}/bodies/{key}", response_class=HTMLResponse)
+def body_page(
+    request: Request, code: str, key: str, session: DbSession, actor: CurrentActor, lang: Language
+) -> Response:
+    context = _body_context(session, actor, code, key)
+    return _page(request, "body.html", actor=actor, lang=lang, **context)
+
+
+@router.post("/mechanisms/{code}/bodies/{key}", response_class=HTMLResponse)
+def edit_body(
+    request: Request,
+    code: str,
+    key: str,
+    session: DbSession,
+    actor: CurrentActor,
+    lang: Language,
+    form: Annotated[BodyEditForm, Form()],
+) -> Response:
+    """Save the edit form; a stale version or a bad value re-shows the form with what was typed."""
+    try:
+        service.update_body(
+            session,
+            actor,
+            code=code,
+            key=key,
+            expected_version=form.version,
+            changes=form.changes(),
+        )
+    except (Conflict, ValidationFailed) as exc:
+        session.rollback()  # nothing of a refused edit may be committed
+        context = _body_context(session, actor, code, key)
+        context.update(edit=form, edit_error=exc)
+        return _page(
+            request, "body.html", actor=actor, lang=lang, status_code=exc.status_code, **context
+        )
+    request.session["flash"] = "body_saved"
+    return RedirectResponse(f"/mechanisms/{code.upper()}/bodies/{key}", status_code=303)
+
+
+# ---------------------------------------------------------------- diagnosis and comparison
+
+_RELATION_PATH = re.compile(r"^relations\[(\d+)\]")
+_STAGE_PATH = re.compile(r"^procedures/([^/]+)/stages/([^/]+)")
+
+
+def evidence_bodies(jurisdiction: Jurisdiction) -> Callable[[str], list[Body]]:
+    """``bodies_of(path)``: the bodies an evidence path names (a body, a relation's two ends,
+    a procedure stage's actor), for linking evidence to body pages."""
+    by_key = {b.key: b for b in jurisdiction.bodies}
+    by_id = {b.id: b for b in jurisdiction.bodies}
+    stages = {
+        (p.key, s.key): s.actor_body_id for p in jurisdiction.procedures for s in p.stages
+    }
+
+    def bodies_of(path: str) -> list[Body]:
+        parts = path.split("/")
+        if parts[0] == "bodies" and len(parts) > 1 and parts[1] in by_key:
+            return [by_key[parts[1]]]
+        if match := _RELATION_PATH.match(path):
+            index = int(match.group(1))
+            if index < len(jurisdiction.relations):
+                rel = jurisdiction.relations[index]
+                return [by_id[rel.from_body_id], by_id[rel.to_body_id]]
+        if (match := _STAGE_PATH.match(path)) and (match.group(1), match.group(2)) in stages:
+            return [by_id[stages[(match.group(1), match.group(2))]]]
+        return []
+
+    return bodies_of
+
+
+def stage_anchor(path: str) -> str | None:
+    """The anchor of a procedure stage on the mechanism page, if ``path`` names one."""
+    match = _STAGE_PATH.match(path)
+    return f"stage-{match.group(1)}-{match.group(2)}" if match else None
+
+
+def default_field(jurisdiction: Jurisdiction) -> str:
+    keys = [f.key for f in jurisdiction.fields]
+    return DEFAULT_FIELD if DEFAULT_FIELD in keys or not keys else keys[0]
+
+
+def diagnose_loaded(jurisdiction: Jurisdiction, field_key: str) -> Diagnosis:
+    return diagnose_spec(service.export_spec(jurisdiction), field_key)
+
+
+@router.get("/mechanisms/{code}/diagnosis", response_class=HTMLResponse)
+def diagnosis_page(
+    request: Request,
+    code: str,
+    session: DbSession,
+    actor: CurrentActor,
+    lang: Language,
+    field: str | None = None,
+) -> Response:
+    jurisdiction = service.get_jurisdiction(session, actor, code)
+    field_key = field or default_field(jurisdiction)
+    return _page(
+        request,
+        "diagnosis.html",
+        actor=actor,
+        lang=lang,
+        j=jurisdiction,
+        field=field_key,
+        diagnosis=diagnose_loaded(jurisdiction, field_key),
+        bodies_of=evidence_bodies(jurisdiction),
+        stage_anchor=stage_anchor,
+    )
+
+
+@dataclass(frozen=True)
+class FieldOption:
+    key: str
+    name: str
+    names: dict[str, str]
+
+
+def field_options(jurisdictions: list[Jurisdiction]) -> list[FieldOption]:
+    """The strategic fields of several jurisdictions, once each, in first-seen order."""
+    seen: dict[str, FieldOption] = {}
+    for j in jurisdictions:
+        for f in j.fields:
+            seen.setdefault(f.key, FieldOption(f.key, f.name, dict(f.names)))
+    return list(seen.values())
+
+
+def chosen_codes(codes: list[str], available: list[service.JurisdictionSummary]) -> list[str]:
+    """The jurisdictions asked for (upper case, once each); by default the first three."""
+    wanted = list(dict.fromkeys(c.strip().upper() for c in codes if c.strip()))
+    return wanted or [j.code for j in available[:3]]
+
+
+@router.get("/compare", response_class=HTMLResponse)
+def compare_page(
+    request: Request,
+    session: DbSession,
+    actor: CurrentActor,
+    lang: Language,
+    codes: Annotated[list[str] | None, Query()] = None,
+    field: str = DEFAULT_FIELD,
+) -> Response:
+    available = service.list_jurisdictions(session, actor)
+    chosen = chosen_codes(codes or [], available)
+    context: dict[str, Any] = {"available": available, "chosen": chosen, "field": field}
+    if 2 <= len(chosen) <= 3:
+        loaded = [service.get_jurisdiction(session, actor, c) for c in chosen]
+        diagnoses = tuple(diagnose_loaded(j, field) for j in loaded)
+        context.update(
+            jurisdictions=loaded,
+            comparison=Comparison(field, tuple(j.code for j in loaded), diagnoses),
+            fields=field_options(loaded),
+            bodies_of={j.code: evidence_bodies(j) for j in loaded},
+        )
+    return _page(request, "compare.html", actor=actor, lang=lang, **context)
