@@ -10,8 +10,11 @@ from tests.helpers import token_for
 def test_audit_trail_is_scoped_and_filterable(client: TestClient, db: Database) -> None:
     coord = {"authorization": f"Bearer {token_for(db, 'coord', Role.coordinator)}"}
     liaison = {"authorization": f"Bearer {token_for(db, 'li', Role.liaison, [('JP', 'mext')])}"}
-    patched = client.patch("/api/v1/mechanisms/JP/bodies/mext",
-                           json={"version": 1, "note": "reviewed"}, headers=liaison)
+    patched = client.patch(
+        "/api/v1/mechanisms/JP/bodies/mext",
+        json={"version": 1, "note": "reviewed"},
+        headers=liaison,
+    )
     assert patched.status_code == 200, patched.text
 
     everything = client.get("/api/v1/audit?limit=500", headers=coord).json()
@@ -25,6 +28,8 @@ def test_audit_trail_is_scoped_and_filterable(client: TestClient, db: Database) 
     updates = client.get("/api/v1/audit?action=body.update&object_key=JP/mext", headers=coord)
     record = updates.json()["items"][0]
     assert (record["before"], record["after"]) == (
-        {"note": None, "version": 1}, {"note": "reviewed", "version": 2})
+        {"note": None, "version": 1},
+        {"note": "reviewed", "version": 2},
+    )
     assert record["request_id"]
     assert client.get("/api/v1/audit").status_code == 401

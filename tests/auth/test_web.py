@@ -21,8 +21,9 @@ def test_login_sets_a_session_and_logout_clears_it(client: TestClient, db: Datab
 def test_bad_credentials_and_missing_csrf_are_refused(client: TestClient, db: Database) -> None:
     make_user(db, "ana", Role.viewer)
     token = csrf_from(client.get("/login").text)
-    wrong = client.post("/login", data={"username": "ana", "password": "nope-nope",
-                                        "csrf_token": token})
+    wrong = client.post(
+        "/login", data={"username": "ana", "password": "nope-nope", "csrf_token": token}
+    )
     assert wrong.status_code == 401 and "Wrong user name or password" in wrong.text
     no_csrf = client.post("/login", data={"username": "ana", "password": PASSWORD})
     assert no_csrf.status_code == 403
@@ -34,8 +35,12 @@ def test_login_never_redirects_off_site(client: TestClient, db: Database) -> Non
     token = csrf_from(client.get("/login").text)
     response = client.post(
         "/login",
-        data={"username": "ana", "password": PASSWORD, "csrf_token": token,
-              "next": "//evil.example/"},
+        data={
+            "username": "ana",
+            "password": PASSWORD,
+            "csrf_token": token,
+            "next": "//evil.example/",
+        },
         follow_redirects=False,
     )
     assert response.headers["location"] == "/"
@@ -56,15 +61,21 @@ def test_tokens_over_the_api(client: TestClient, db: Database) -> None:
 
 def test_admin_creates_users_over_the_api(client: TestClient, db: Database) -> None:
     auth = {"authorization": f"Bearer {token_for(db, 'root', Role.admin)}"}
-    created = client.post("/api/v1/users", headers=auth,
-                          json={"username": "bob", "password": "long-enough-pw", "role": "viewer"})
+    created = client.post(
+        "/api/v1/users",
+        headers=auth,
+        json={"username": "bob", "password": "long-enough-pw", "role": "viewer"},
+    )
     assert created.status_code == 201 and created.json()["role"] == "viewer"
-    duplicate = client.post("/api/v1/users", headers=auth,
-                            json={"username": "bob", "password": "long-enough-pw",
-                                  "role": "viewer"})
+    duplicate = client.post(
+        "/api/v1/users",
+        headers=auth,
+        json={"username": "bob", "password": "long-enough-pw", "role": "viewer"},
+    )
     assert duplicate.status_code == 409
-    bad = client.post("/api/v1/users", headers=auth,
-                      json={"username": "eve", "password": "x", "role": "wizard"})
+    bad = client.post(
+        "/api/v1/users", headers=auth, json={"username": "eve", "password": "x", "role": "wizard"}
+    )
     assert bad.status_code == 422
     assert "role" in str(bad.json()["error"]["details"])
     names = [u["username"] for u in client.get("/api/v1/users", headers=auth).json()]

@@ -6,11 +6,29 @@ import ast
 from pathlib import Path
 
 SRC = Path(__file__).parents[2] / "src" / "stcoord"
-FORBIDDEN_IN_ANALYTICS = ("sqlalchemy", "fastapi", "starlette", "stcoord.db", "stcoord.web",
-                          "stcoord.cli", "stcoord.auth", "stcoord.audit")
+FORBIDDEN_IN_ANALYTICS = (
+    "sqlalchemy",
+    "fastapi",
+    "starlette",
+    "stcoord.db",
+    "stcoord.web",
+    "stcoord.cli",
+    "stcoord.auth",
+    "stcoord.audit",
+)
 # Lower layers must not import higher ones (DESIGN.md rule 8).
-LAYERS = ["analytics", "institutions", "plans", "budget", "portfolio", "consultation",
-          "advisory", "reports", "web", "cli"]
+LAYERS = [
+    "analytics",
+    "institutions",
+    "plans",
+    "budget",
+    "portfolio",
+    "consultation",
+    "advisory",
+    "reports",
+    "web",
+    "cli",
+]
 
 
 def imports_of(path: Path) -> set[str]:

@@ -38,6 +38,7 @@ TOP_LEVELS = ("head", "supra_ministerial")
 ADVISORY_KINDS = ("advisory_committee", "expert_panel", "academy")
 GOVERNMENT_SEATS = ("minister", "agency_head", "budget_authority")
 STRONG_BUDGET_POWERS = ("allocate", "decide")
+EVIDENCE_PER_AFFAIR = 3
 GROUPS = ("ministries", "industry", "academia")
 CHANNEL_GROUPS = {
     "interagency": ("ministries",),
@@ -245,18 +246,25 @@ def _verdict(strong: bool, weak: bool) -> str:
 # ---------------------------------------------------------------- finding 1
 
 
-def _affairs_of(index: _Index, top: BodyFact, field_key: str) -> dict[str, list[Evidence]]:
-    """Which affairs a supra-ministerial body covers for the field, and through what."""
+def _affairs_of(
+    index: _Index, top: BodyFact, field_key: str
+) -> tuple[dict[str, list[Evidence]], set[str]]:
+    """Which affairs a supra-ministerial body covers for the field, through what, and which of
+    them it covers itself (rather than through a sub-body)."""
     covered: dict[str, list[Evidence]] = {a: [] for a in AFFAIRS}
+    direct: set[str] = set()
     for body in index.subtree(top.key):
         for i, m in index.mandates(body, field_key):
             covered[m.affair].append(_mandate_ev(body, i, m))
+            if body.key == top.key:
+                direct.add(m.affair)
         for i, seat in enumerate(body.seats):
             if _holds_budget_power(index, seat, field_key):
-                covered["budgetary"].append(
-                    _seat_ev(body, i, seat, "budget authority at the table")
-                )
-    return covered
+                why = "budget authority at the table"
+                covered["budgetary"].append(_seat_ev(body, i, seat, why))
+                if body.key == top.key:
+                    direct.add("budgetary")
+    return covered, direct
 
 
 def _holds_budget_power(index: _Index, seat: SeatFact, field_key: str) -> bool:
@@ -273,10 +281,10 @@ def _finding_1(index: _Index, field_key: str) -> tuple[FindingResult, list[str]]
     supra = [b for b in index.bodies.values() if b.level == "supra_ministerial"]
     scored = []
     for body in supra:
-        covered = _affairs_of(index, body, field_key)
+        covered, direct = _affairs_of(index, body, field_key)
         n = sum(1 for a in AFFAIRS if covered[a])
         if n:
-            scored.append((n, body, covered))
+            scored.append(((n, len(direct)), body, covered))
     if not scored:
         gap = (
             "no supra-ministerial body has a mandate covering this field"
@@ -284,25 +292,28 @@ def _finding_1(index: _Index, field_key: str) -> tuple[FindingResult, list[str]]
             else "the mechanism has no supra-ministerial body"
         )
         return FindingResult(1, TITLES[1], NOT_MET, (), (gap,)), []
-    best = max(n for n, _, _ in scored)
-    winners = [(b, c) for n, b, c in scored if n == best]
+    # Prefer the bodies that cover most affairs, and among them those that do so themselves
+    # (CSTI rather than the Cabinet Office it sits in).
+    best = max(score for score, _, _ in scored)
+    winners = [(b, c) for score, b, c in scored if score == best]
     evidence: list[Evidence] = []
     for body, covered in winners:
         evidence.append(Evidence("body", f"bodies/{body.key}", f"{body.label} ({body.level})"))
         for affair in AFFAIRS:
-            evidence.extend(covered[affair][:4])
+            # a budget authority at the table is the paper's own example, so it comes first
+            ranked = sorted(covered[affair], key=lambda e: e.kind != "seat")
+            evidence.extend(ranked[:EVIDENCE_PER_AFFAIR])
     gaps = []
-    if best < 3:
+    if best[0] < 3:
         body, covered = winners[0]
         missing = [a for a in AFFAIRS if not covered[a]]
         gaps.append(
             f"{body.label} does not cover {', '.join(missing)} affairs for this field, "
             "through its own mandates, its sub-bodies or a budget authority among its seats"
         )
-    verdict = MET if best == 3 else PARTIAL
-    return FindingResult(1, TITLES[1], verdict, tuple(evidence), tuple(gaps)), [
-        b.key for b, _ in winners
-    ]
+    verdict = MET if best[0] == 3 else PARTIAL
+    result = FindingResult(1, TITLES[1], verdict, tuple(_dedupe(evidence)), tuple(gaps))
+    return result, [b.key for b, _ in winners]
 
 
 # ---------------------------------------------------------------- finding 2

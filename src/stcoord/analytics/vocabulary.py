@@ -19,6 +19,7 @@ class Level(StrEnum):
 class BodyKind(StrEnum):
     head_of_government = "head_of_government"
     cabinet = "cabinet"
+    party_central_committee = "party_central_committee"
     party_commission = "party_commission"
     council = "council"
     committee = "committee"

@@ -11,7 +11,9 @@ from datetime import date, datetime
 from typing import Any, NoReturn
 
 import typer
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
+from stcoord.auth.permissions import PermissionDenied
 from stcoord.errors import ServiceError
 from stcoord.institutions.mechanism_file import MechanismFileError
 
@@ -69,8 +71,21 @@ def friendly_errors(as_json: bool = False) -> Iterator[None]:
             for detail in exc.details:
                 typer.echo(f"  {detail.get('path', '')}: {detail.get('message', '')}", err=True)
         raise typer.Exit(1) from None
-    except PermissionError as exc:  # pragma: no cover - defensive
-        fail(str(exc))
+    except PermissionDenied as exc:
+        if as_json:
+            emit_json({"error": {"code": "forbidden", "message": str(exc)}})
+        else:
+            typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    except (OperationalError, ProgrammingError) as exc:
+        if not _missing_schema(exc):
+            raise
+        fail("the database has no stcoord schema yet: run `stcoord db upgrade` first")
+
+
+def _missing_schema(exc: Exception) -> bool:
+    text = str(exc).lower()
+    return "no such table" in text or ("relation" in text and "does not exist" in text)
 
 
 def read_text_arg(path: str) -> tuple[str, str]:
