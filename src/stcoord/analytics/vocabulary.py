@@ -1,4 +1,4 @@
-"""Closed vocabularies of the mechanism model (pure enums), shared by files, tables and analytics."""
+"""Closed vocabularies of the mechanism model (plain enums) for files, tables and analytics."""
 
 from __future__ import annotations
 
