@@ -13,7 +13,8 @@ from stcoord.auth.service import create_user
 from stcoord.institutions.mechanism_file import parse_mechanism
 from stcoord.institutions.models import Body, Jurisdiction
 from stcoord.institutions.service import LoadResult, load_mechanism
-from stcoord.reference import mechanism_files
+from stcoord.plans.plan_file import load_plan, parse_plan
+from stcoord.reference import mechanism_files, plan_files
 
 DEMO_PASSWORD = "demo-password"
 # (username, role, liaison bodies as (jurisdiction, body key))
@@ -30,6 +31,7 @@ DEMO_USERS: list[tuple[str, Role, list[tuple[str, str]]]] = [
 class SeedResult:
     mechanisms: list[LoadResult]
     users_created: list[str]
+    plans_created: list[str]
 
 
 def seed_reference(session: Session, actor: Actor = SYSTEM) -> list[LoadResult]:
@@ -63,7 +65,18 @@ def seed_demo_users(session: Session, actor: Actor = SYSTEM) -> list[str]:
     return created
 
 
+def seed_plans(session: Session, actor: Actor = SYSTEM) -> list[str]:
+    """Replay the reference plans through the procedure engine; existing plans are left alone."""
+    created = []
+    for path in plan_files():
+        spec = parse_plan(path.read_text(encoding="utf-8"), path.name)
+        if load_plan(session, actor, spec, path.name):
+            created.append(spec.key)
+    return created
+
+
 def seed(session: Session, *, demo_users: bool = False) -> SeedResult:
     mechanisms = seed_reference(session)
     users = seed_demo_users(session) if demo_users else []
-    return SeedResult(mechanisms, users)
+    plans = seed_plans(session)
+    return SeedResult(mechanisms, users, plans)

@@ -78,7 +78,7 @@ def _fmt(value: Fraction) -> str:
     return str(value.numerator) if value.denominator == 1 else f"{float(value):.2f}"
 
 
-def _is_quantity(word: str) -> bool:
+def is_quantity(word: str) -> bool:
     return word in GROUPS or word in HolderType.__members__ or word in SeatRole.__members__
 
 
@@ -92,7 +92,7 @@ def parse_rule(rule: str) -> tuple[str, str, str]:
     if not match:
         raise RuleSyntaxError(f"not a rule of the form 'quantity OP expression': {rule!r}")
     left, op, expr = match.groups()
-    if not _is_quantity(left):
+    if not is_quantity(left):
         raise RuleSyntaxError(f"unknown quantity {left!r} in {rule!r}")
     _expression_parts(expr, rule)
     return left, op, expr
@@ -102,18 +102,18 @@ def _expression_parts(expr: str, rule: str) -> tuple[Fraction, str | None, bool]
     """Return (factor, quantity or None, strict majority?) for an expression."""
     words = expr.split()
     if len(words) == 1:
-        if _is_quantity(words[0]):
+        if is_quantity(words[0]):
             return Fraction(1), words[0], False
         try:
             return Fraction(words[0]), None, False
         except ValueError:
             raise RuleSyntaxError(f"bad expression {expr!r} in {rule!r}") from None
-    if len(words) == 3 and words[1] == "of" and _is_quantity(words[2]):
+    if len(words) == 3 and words[1] == "of" and is_quantity(words[2]):
         if words[0] == "majority":
             return Fraction(1, 2), words[2], True
         if words[0] in FRACTIONS:
             return FRACTIONS[words[0]], words[2], False
-    if len(words) == 3 and words[1] == "*" and _is_quantity(words[2]):
+    if len(words) == 3 and words[1] == "*" and is_quantity(words[2]):
         try:
             return Fraction(words[0]), words[2], False
         except ValueError:

@@ -55,6 +55,13 @@ POLICY: dict[str, dict[Role, Scope]] = {
     "user.manage": {Role.admin: Scope.ALL},
     "user.read": {Role.admin: Scope.ALL, Role.coordinator: Scope.ALL},
     "token.manage": SIGNED_IN,
+    "plan.read": EVERYONE,
+    "plan.manage": {Role.admin: Scope.ALL, Role.coordinator: Scope.ALL},
+    "task.report": {
+        Role.admin: Scope.ALL,
+        Role.coordinator: Scope.ALL,
+        Role.liaison: Scope.OWN_BODIES,
+    },
 }
 
 
@@ -122,16 +129,20 @@ def _in_scope(actor: Actor, scope: Scope, obj: Any) -> bool:
     if scope is Scope.ALL or obj is None:
         return True
     if scope is Scope.OWN_BODIES:
-        return _body_id_of(obj) in actor.body_ids
+        return bool(_body_ids_of(obj) & actor.body_ids)
     if scope is Scope.OWN_RECORDS:
         return getattr(obj, "actor_id", None) == actor.user_id is not None
     return False
 
 
-def _body_id_of(obj: Any) -> int | None:
+def _body_ids_of(obj: Any) -> set[int]:
+    """The bodies an object belongs to: a body itself, or what it names as responsible."""
     if type(obj).__name__ == "Body":
-        return int(obj.id)
-    return getattr(obj, "body_id", None)
+        return {int(obj.id)}
+    if hasattr(obj, "responsible_body_ids"):
+        return set(obj.responsible_body_ids)
+    body_id = getattr(obj, "body_id", None)
+    return {body_id} if body_id is not None else set()
 
 
 S = TypeVar("S", bound=Select[Any])
@@ -143,8 +154,11 @@ def restrict(stmt: S, actor: Actor, action: str, model: Any) -> S:
     if scope is None:
         return stmt.where(false())
     if scope is Scope.OWN_BODIES:
+        ids = sorted(actor.body_ids)
+        if hasattr(model, "in_bodies"):  # models with several responsible bodies say how
+            return stmt.where(model.in_bodies(ids))
         column = model.id if model.__name__ == "Body" else model.body_id
-        return stmt.where(column.in_(sorted(actor.body_ids)))
+        return stmt.where(column.in_(ids))
     if scope is Scope.OWN_RECORDS:
         return stmt.where(model.actor_id == actor.user_id)
     return stmt

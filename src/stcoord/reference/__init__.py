@@ -10,3 +10,11 @@ MECHANISMS_DIR = Path(__file__).parent / "mechanisms"
 def mechanism_files() -> list[Path]:
     """The reference mechanism files, in a stable order."""
     return sorted(MECHANISMS_DIR.glob("*.yaml"))
+
+
+PLANS_DIR = Path(__file__).parent / "plans"
+
+
+def plan_files() -> list[Path]:
+    """The reference plan files (demo data), in a stable order."""
+    return sorted(PLANS_DIR.glob("*.yaml"))

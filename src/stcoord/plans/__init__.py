@@ -1,0 +1,1 @@
+"""Strategic plans: procedure and gates, decisions, drafts, goals, tasks, indicators, progress."""
