@@ -8,6 +8,7 @@ through the choke point rather than restating it.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,11 +34,22 @@ class Rule:
     json: Any = None
     content: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    files: dict[str, tuple[str, bytes, str]] | None = None
     csrf: bool = False  # a form post: send the session's CSRF token as a browser would
     expected: frozenset[int] = frozenset()  # answers that are right for this route, not refusals
 
 
 BODY = {"code": "JP", "key": "mext"}
+PLAN = {"key": "xa-ai"}
+TASK = {"key": "xa-ai", "code": "T1"}
+PLAN_FILE = """format: stcoord-plan/1
+key: xa-loaded
+jurisdiction: XA
+template: ai_plan
+title: Loaded plan
+procedure: {opened_on: 2024-01-01}
+"""
+TASKS_CSV = b"code,title,goal,lead_body,supporting,weight,budget_link,description\nT7,New,,,,,,\n"
 RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/mechanisms"): Rule(None),
     ("POST", "/api/v1/mechanisms"): Rule(
@@ -72,6 +84,94 @@ RULES: dict[tuple[str, str], Rule] = {
         expected=frozenset({401}),
     ),
     ("POST", "/logout"): Rule(None, csrf=True),
+    ("GET", "/mechanisms/{code}"): Rule(None, path={"code": "JP"}),
+    ("GET", "/mechanisms/{code}/bodies.csv"): Rule(None, path={"code": "JP"}),
+    ("GET", "/mechanisms/{code}/bodies/{key}"): Rule(None, path=BODY),
+    ("POST", "/mechanisms/{code}/bodies/{key}"): Rule(
+        "body.write",
+        path=BODY,
+        csrf=True,
+        content="version=1&name=MEXT",
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    ),
+    ("GET", "/mechanisms/{code}/diagnosis"): Rule(None, path={"code": "JP"}, query="field=ai"),
+    ("GET", "/compare"): Rule(None, query="codes=US&codes=JP&field=ai"),
+    ("GET", "/mechanisms/load"): Rule("mechanism.write"),
+    ("POST", "/mechanisms/load"): Rule(
+        "mechanism.write", csrf=True, files={"file": ("xa.yaml", MINI.encode(), "text/yaml")}
+    ),
+    ("GET", "/api/v1/plans"): Rule(None),
+    ("POST", "/api/v1/plans"): Rule(
+        "plan.manage",
+        json={"jurisdiction": "XA", "template": "ai_plan", "key": "xa-2", "title": "Second"},
+    ),
+    ("POST", "/api/v1/plans/load"): Rule(
+        "plan.manage", content=PLAN_FILE, headers={"content-type": "application/yaml"}
+    ),
+    ("GET", "/api/v1/plans/{key}"): Rule(None, path=PLAN),
+    ("GET", "/api/v1/plans/{key}/status"): Rule(None, path=PLAN),
+    ("GET", "/api/v1/plans/{key}/timeline"): Rule(None, path=PLAN),
+    ("POST", "/api/v1/plans/{key}/advance"): Rule("plan.manage", path=PLAN, json={}),
+    ("POST", "/api/v1/plans/{key}/outputs"): Rule("plan.manage", path=PLAN, json={"name": "x"}),
+    ("POST", "/api/v1/plans/{key}/inputs"): Rule(
+        "plan.manage", path=PLAN, json={"channel": "industry", "summary": "x"}
+    ),
+    ("POST", "/api/v1/plans/{key}/decisions"): Rule(
+        "plan.manage",
+        path=PLAN,
+        json={"body": "council", "on_date": "2024-02-01", "attendees": [], "consensus": True},
+    ),
+    ("GET", "/api/v1/plans/{key}/drafts"): Rule(None, path=PLAN),
+    ("POST", "/api/v1/plans/{key}/drafts"): Rule(
+        "plan.manage", path=PLAN, json={"title": "v", "sections": []}
+    ),
+    ("GET", "/api/v1/plans/{key}/drafts/diff"): Rule(None, path=PLAN, query="old=1&new=1"),
+    ("GET", "/api/v1/plans/{key}/drafts/{version}"): Rule(None, path={**PLAN, "version": "1"}),
+    ("POST", "/api/v1/plans/{key}/goals"): Rule(
+        "plan.manage", path=PLAN, json={"code": "G9", "kind": "goal", "title": "g"}
+    ),
+    ("GET", "/api/v1/plans/{key}/tasks"): Rule(None, path=PLAN),
+    ("POST", "/api/v1/plans/{key}/tasks"): Rule(
+        "plan.manage", path=PLAN, json={"code": "T9", "title": "t"}
+    ),
+    ("GET", "/api/v1/plans/{key}/tasks/{code}"): Rule(None, path=TASK),
+    ("PATCH", "/api/v1/plans/{key}/tasks/{code}"): Rule(
+        "plan.manage", path=TASK, json={"version": 1, "title": "t"}
+    ),
+    ("POST", "/api/v1/plans/{key}/tasks/{code}/milestones"): Rule(
+        "plan.manage", path=TASK, json={"code": "M9", "title": "m", "due": "2025-01-01"}
+    ),
+    ("POST", "/api/v1/plans/{key}/tasks/{code}/milestones/{milestone}/complete"): Rule(
+        "task.report", path={**TASK, "milestone": "M1"}, json={"completed_on": "2024-05-01"}
+    ),
+    ("POST", "/api/v1/plans/{key}/tasks/{code}/progress"): Rule(
+        "task.report", path=TASK, json={"period": "2024-Q1", "percent_complete": 10}
+    ),
+    ("POST", "/api/v1/plans/{key}/indicators"): Rule(
+        "plan.manage",
+        path=PLAN,
+        json={
+            "code": "I9",
+            "name": "n",
+            "unit": "u",
+            "baseline": 0,
+            "target": 1,
+            "direction": "increase",
+        },
+    ),
+    ("GET", "/api/v1/plans/{key}/indicators/{code}"): Rule(None, path={**PLAN, "code": "I1"}),
+    ("POST", "/api/v1/plans/{key}/indicators/{code}/measurements"): Rule(
+        "task.report", path={**PLAN, "code": "I1"}, json={"on_date": "2024-05-01", "value": 1}
+    ),
+    ("GET", "/api/v1/plans/{key}/alignment"): Rule(None, path=PLAN),
+    ("GET", "/api/v1/plans/{key}/sheets/{sheet}.{fmt}"): Rule(
+        None, path={**PLAN, "sheet": "tasks", "fmt": "csv"}
+    ),
+    ("POST", "/api/v1/plans/{key}/sheets/{sheet}"): Rule(
+        "plan.manage",
+        path={**PLAN, "sheet": "tasks"},
+        files={"file": ("tasks.csv", TASKS_CSV, "text/csv")},
+    ),
 }
 ROLES = [Role.anonymous, *[r for r in Role if r is not Role.anonymous]]
 IGNORED_PATHS = {"/api/docs", "/api/docs/oauth2-redirect", "/api/v1/openapi.json", "/static"}
@@ -113,16 +213,50 @@ def _request(client: TestClient, method: str, path: str, rule: Rule, token: str 
     if token:
         headers["authorization"] = f"Bearer {token}"
     return client.request(
-        method, url, json=rule.json, content=rule.content, headers=headers, follow_redirects=False
+        method,
+        url,
+        json=rule.json,
+        content=rule.content,
+        files=rule.files,
+        headers=headers,
+        follow_redirects=False,
     )
+
+
+def _plan_fixture(db: Database) -> None:
+    """A plan with a task led by XA's research ministry (the liaison's body) and an indicator."""
+    from stcoord.auth.permissions import SYSTEM
+    from stcoord.institutions.mechanism_file import parse_mechanism
+    from stcoord.institutions.service import load_mechanism
+    from stcoord.plans import service
+
+    with db.scope() as session:
+        load_mechanism(session, SYSTEM, parse_mechanism(MINI))
+        add = {"session": session, "actor": SYSTEM, "plan_key": "xa-ai"}
+        service.open_plan(
+            session, SYSTEM, code="XA", template_key="ai_plan", key="xa-ai", title="AI"
+        )
+        service.add_task(**add, code="T1", title="Compute", lead_body="research")
+        service.add_milestone(**add, task_code="T1", code="M1", title="m", due=dt.date(2025, 1, 1))
+        service.add_indicator(
+            **add,
+            code="I1",
+            name="n",
+            unit="u",
+            baseline=0,
+            target=1,
+            direction="increase",
+            task="T1",
+        )
 
 
 def test_every_role_gets_what_the_policy_says(
     client: TestClient, db: Database, caplog: pytest.LogCaptureFixture
 ) -> None:
+    _plan_fixture(db)
     tokens: dict[Role, str | None] = {Role.anonymous: None}
     for role in ROLES[1:]:
-        bodies = [("JP", "mext")] if role is Role.liaison else None
+        bodies = [("JP", "mext"), ("XA", "research")] if role is Role.liaison else None
         tokens[role] = token_for(db, f"user-{role.value}", role, bodies)
     failures = []
     for (method, path), rule in sorted(RULES.items()):
@@ -139,7 +273,10 @@ def test_every_role_gets_what_the_policy_says(
             elif not may:
                 expected = {401, 303} if role is Role.anonymous else {403}
                 if status not in expected:
-                    failures.append(f"{role} {method} {path}: got {status}, want {expected}")
+                    failures.append(
+                        f"{role} {method} {path}: got {status}, want {expected}: "
+                        f"{response.text[:200]}"
+                    )
                 if not any("denied" in r.getMessage() for r in caplog.records):
                     failures.append(f"{role} {method} {path}: the refusal was not logged")
     assert not failures, "\n".join(failures)

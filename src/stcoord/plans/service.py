@@ -937,3 +937,122 @@ def record_measurement(
         after={"on_date": on_date.isoformat(), "value": value},
     )
     return row
+
+
+def correct_measurement(
+    session: Session,
+    actor: Actor,
+    *,
+    measurement: Measurement,
+    value: float,
+    source: str | None = None,
+) -> Measurement:
+    """Replace a reported value (audited with the old value)."""
+    indicator = session.get(Indicator, measurement.indicator_id)
+    assert indicator is not None
+    if indicator.task_id is not None:
+        require(actor, "task.report", session.get(Task, indicator.task_id))
+    else:
+        require(actor, "plan.manage")
+    before = {"value": measurement.value, "source": measurement.source}
+    measurement.value, measurement.source = value, source
+    record_change(
+        session,
+        actor,
+        action="measurement.correct",
+        object_type="indicator",
+        object_key=f"{indicator.code}@{measurement.on_date.isoformat()}",
+        before=before,
+        after={"value": value, "source": source},
+    )
+    return measurement
+
+
+def require_manage(actor: Actor) -> None:
+    require(actor, "plan.manage")
+
+
+def task_detail(session: Session, actor: Actor, plan_key: str, code: str) -> dict[str, Any]:
+    """A task with its milestones, progress reports and indicators (for API and pages)."""
+    task = get_task(session, actor, plan_key, code)
+    plan = get_plan(session, actor, plan_key)
+    key_of = dict(
+        session.execute(
+            select(Body.id, Body.key).where(Body.jurisdiction_id == plan.jurisdiction_id)
+        ).all()
+    )
+    goal = session.get(Goal, task.goal_id) if task.goal_id else None
+    milestones = session.scalars(
+        select(Milestone)
+        .where(Milestone.task_id == task.id)
+        .order_by(Milestone.due, Milestone.code)
+    ).all()
+    reports = session.scalars(
+        select(ProgressReport)
+        .where(ProgressReport.task_id == task.id)
+        .order_by(ProgressReport.period)
+    ).all()
+    indicators = session.scalars(
+        select(Indicator.code).where(Indicator.task_id == task.id).order_by(Indicator.code)
+    ).all()
+    return {
+        "plan": plan_key,
+        "code": task.code,
+        "title": task.title,
+        "goal": goal.code if goal else None,
+        "lead_body": key_of.get(task.lead_body_id or -1),
+        "supporting": sorted(key_of[s.body_id] for s in task.supporting),
+        "weight": task.weight,
+        "budget_link": task.budget_link,
+        "description": task.description,
+        "version": task.version,
+        "milestones": [
+            {
+                "code": m.code,
+                "title": m.title,
+                "due": m.due,
+                "completed_on": m.completed_on,
+                "weight": m.weight,
+                "version": m.version,
+            }
+            for m in milestones
+        ],
+        "progress": [
+            {
+                "period": r.period,
+                "percent_complete": r.percent_complete,
+                "narrative": r.narrative,
+                "reported_by": r.reported_by,
+            }
+            for r in reports
+        ],
+        "indicators": list(indicators),
+    }
+
+
+def indicator_detail(session: Session, actor: Actor, plan_key: str, code: str) -> dict[str, Any]:
+    ind = get_indicator(session, actor, plan_key, code)
+    values = session.scalars(
+        select(Measurement).where(Measurement.indicator_id == ind.id).order_by(Measurement.on_date)
+    ).all()
+    return {
+        "code": ind.code,
+        "name": ind.name,
+        "names": ind.names,
+        "unit": ind.unit,
+        "baseline": ind.baseline,
+        "baseline_date": ind.baseline_date,
+        "target": ind.target,
+        "deadline": ind.deadline,
+        "direction": ind.direction,
+        "source": ind.source,
+        "measurements": [
+            {
+                "on_date": m.on_date,
+                "value": m.value,
+                "source": m.source,
+                "reported_by": m.reported_by,
+            }
+            for m in values
+        ],
+    }
