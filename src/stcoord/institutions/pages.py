@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -57,6 +58,7 @@ TERMS: dict[str, dict[str, str]] = {
     "kind": {
         "head_of_government": N_("Head of government"),
         "cabinet": N_("Cabinet"),
+        "party_central_committee": N_("Party Central Committee"),
         "party_commission": N_("Party commission"),
         "council": N_("Council"),
         "committee": N_("Committee"),
@@ -266,6 +268,10 @@ class BodyFilters:
     def as_kwargs(self) -> dict[str, str | None]:
         return {"level": self.level, "kind": self.kind, "q": self.q, "sort": self.sort}
 
+    def query(self) -> str:
+        """The filters as a query string (empty ones left out), e.g. for the CSV link."""
+        return urlencode({k: v for k, v in self.as_kwargs().items() if v})
+
 
 def body_filters(
     level: str | None = None, kind: str | None = None, q: str | None = None, sort: str | None = None
@@ -308,8 +314,15 @@ def chart_for(jurisdiction: Jurisdiction, lang: str) -> Markup | None:
     return Markup(org_chart_svg(bodies, relations, labels=labels, title=title))
 
 
-def _options(jurisdiction: Jurisdiction, attribute: str) -> list[str]:
-    return sorted({getattr(b, attribute) for b in jurisdiction.bodies})
+def mechanism_lookups(jurisdiction: Jurisdiction) -> dict[str, Any]:
+    """Lookups the mechanism page needs: bodies by id and key, fields by key, filter options."""
+    return {
+        "body_by_id": {b.id: b for b in jurisdiction.bodies},
+        "body_by_key": {b.key: b for b in jurisdiction.bodies},
+        "field_by_key": {f.key: f for f in jurisdiction.fields},
+        "levels": sorted({b.level for b in jurisdiction.bodies}),
+        "kinds": sorted({b.kind for b in jurisdiction.bodies}),
+    }
 
 
 @router.get("/mechanisms/{code}", response_class=HTMLResponse)
@@ -322,27 +335,26 @@ def mechanism(
     filters: Filters,
     paging: Paging,
 ) -> Response:
+    """The mechanism with its org chart; an HTMX request for ``#bodies`` gets just the table."""
+    jurisdiction = service.get_jurisdiction(session, actor, code)
     rows, total = service.list_bodies(
         session, actor, code, **filters.as_kwargs(), limit=paging.limit, offset=paging.offset
     )
-    table = {"code": code.upper(), "rows": rows, "total": total, "paging": paging, "f": filters}
+    context = {
+        "j": jurisdiction,
+        "code": jurisdiction.code,
+        "rows": rows,
+        "total": total,
+        "paging": paging,
+        "f": filters,
+        **mechanism_lookups(jurisdiction),
+    }
     if request.headers.get("hx-target") == "bodies":
         return _page(
-            request, "mechanism.html", actor=actor, lang=lang, block_name="bodies", **table
+            request, "mechanism.html", actor=actor, lang=lang, block_name="bodies", **context
         )
-    jurisdiction = service.get_jurisdiction(session, actor, code)
-    return _page(
-        request,
-        "mechanism.html",
-        actor=actor,
-        lang=lang,
-        j=jurisdiction,
-        chart=chart_for(jurisdiction, lang),
-        levels=_options(jurisdiction, "level"),
-        kinds=_options(jurisdiction, "kind"),
-        body_by_id={b.id: b for b in jurisdiction.bodies},
-        **table,
-    )
+    chart = chart_for(jurisdiction, lang)
+    return _page(request, "mechanism.html", actor=actor, lang=lang, chart=chart, **context)
 
 
 CSV_COLUMNS = (
@@ -413,7 +425,10 @@ class BodyEditForm(BaseModel):
 
     def changes(self) -> dict[str, Any]:
         optional = ("short_name", "legal_basis", "description", "note")
-        return {"name": self.name.strip(), **{f: getattr(self, f).strip() or None for f in optional}}
+        return {
+            "name": self.name.strip(),
+            **{f: getattr(self, f).strip() or None for f in optional},
+        }
 
 
 def may_edit(actor: Actor, body: Body) -> bool:
@@ -498,9 +513,7 @@ def evidence_bodies(jurisdiction: Jurisdiction) -> Callable[[str], list[Body]]:
     a procedure stage's actor), for linking evidence to body pages."""
     by_key = {b.key: b for b in jurisdiction.bodies}
     by_id = {b.id: b for b in jurisdiction.bodies}
-    stages = {
-        (p.key, s.key): s.actor_body_id for p in jurisdiction.procedures for s in p.stages
-    }
+    stages = {(p.key, s.key): s.actor_body_id for p in jurisdiction.procedures for s in p.stages}
 
     def bodies_of(path: str) -> list[Body]:
         parts = path.split("/")
@@ -518,10 +531,26 @@ def evidence_bodies(jurisdiction: Jurisdiction) -> Callable[[str], list[Body]]:
     return bodies_of
 
 
-def stage_anchor(path: str) -> str | None:
-    """The anchor of a procedure stage on the mechanism page, if ``path`` names one."""
-    match = _STAGE_PATH.match(path)
-    return f"stage-{match.group(1)}-{match.group(2)}" if match else None
+def evidence_href(code: str, bodies_of: Callable[[str], list[Body]]) -> Callable[[str], str]:
+    """``href_of(path)``: where an evidence path points (a body's section, a procedure stage)."""
+    sections = {"seats": "#seats", "mandates": "#mandates", "composition": "#rules"}
+
+    def href_of(path: str) -> str:
+        if match := _STAGE_PATH.match(path):
+            return f"/mechanisms/{code}#stage-{match.group(1)}-{match.group(2)}"
+        named = bodies_of(path)
+        if not named:
+            return ""
+        part = path.split("/")[2].split("[")[0] if path.count("/") >= 2 else ""
+        anchor = "#relations" if path.startswith("relations") else sections.get(part, "")
+        return f"/mechanisms/{code}/bodies/{named[0].key}{anchor}"
+
+    return href_of
+
+
+def evidence_links(jurisdiction: Jurisdiction) -> dict[str, Any]:
+    bodies_of = evidence_bodies(jurisdiction)
+    return {"bodies_of": bodies_of, "href_of": evidence_href(jurisdiction.code, bodies_of)}
 
 
 def default_field(jurisdiction: Jurisdiction) -> str:
@@ -552,8 +581,8 @@ def diagnosis_page(
         j=jurisdiction,
         field=field_key,
         diagnosis=diagnose_loaded(jurisdiction, field_key),
-        bodies_of=evidence_bodies(jurisdiction),
-        stage_anchor=stage_anchor,
+        field_by_key={f.key: f for f in jurisdiction.fields},
+        **evidence_links(jurisdiction),
     )
 
 
@@ -598,6 +627,6 @@ def compare_page(
             jurisdictions=loaded,
             comparison=Comparison(field, tuple(j.code for j in loaded), diagnoses),
             fields=field_options(loaded),
-            bodies_of={j.code: evidence_bodies(j) for j in loaded},
+            links={j.code: evidence_links(j) for j in loaded},
         )
     return _page(request, "compare.html", actor=actor, lang=lang, **context)

@@ -1,0 +1,1 @@
+"""Report builders: charts and documents made from plain data (no database, no web)."""
