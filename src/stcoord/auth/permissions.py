@@ -105,14 +105,19 @@ def allowed(actor: Actor, action: str) -> bool:
     return scope_of(actor, action) is not None
 
 
+def permits(actor: Actor, action: str, obj: Any = None) -> bool:
+    """Whether ``actor`` may do ``action`` on ``obj`` (to decide what to offer; logs nothing)."""
+    scope = scope_of(actor, action)
+    return scope is not None and _in_scope(actor, scope, obj)
+
+
 def require(actor: Actor, action: str, obj: Any = None) -> None:
     """Raise :class:`PermissionDenied` unless ``actor`` may do ``action`` on ``obj``.
 
     ``obj`` matters for scoped roles: a liaison may change a body only if it is one of theirs.
     Every refusal is logged.
     """
-    scope = scope_of(actor, action)
-    if scope is None or not _in_scope(actor, scope, obj):
+    if not permits(actor, action, obj):
         target = getattr(obj, "key", None) or getattr(obj, "id", None) or ""
         log.warning(
             "denied action=%s actor=%s role=%s target=%s request=%s",

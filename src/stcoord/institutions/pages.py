@@ -22,7 +22,7 @@ from pydantic import BaseModel
 
 from stcoord.analytics.composition import RuleCheck, RuleSyntaxError, SeatCount, evaluate_rule
 from stcoord.analytics.diagnosis import Diagnosis
-from stcoord.auth.permissions import Actor, Scope, allowed, require, scope_of
+from stcoord.auth.permissions import Actor, permits, require
 from stcoord.errors import Conflict, ValidationFailed
 from stcoord.institutions import service
 from stcoord.institutions.diagnosis import Comparison, diagnose_spec
@@ -433,9 +433,7 @@ class BodyEditForm(BaseModel):
 
 def may_edit(actor: Actor, body: Body) -> bool:
     """Whether to offer the edit form; the service decides on the write itself."""
-    if not allowed(actor, "body.write"):
-        return False
-    return scope_of(actor, "body.write") is not Scope.OWN_BODIES or body.id in actor.body_ids
+    return permits(actor, "body.write", body)
 
 
 def composition_checks(body: Body) -> list[tuple[str, RuleCheck | None]]:
