@@ -31,19 +31,20 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
+# The inputs are NamedTuples rather than dataclasses: a large plan passes tens of thousands of
+# them, and tuples build about five times faster (measured in benchmarks/bench_plan_rollup.py).
 SEVERITY = {"done": 0, "on_track": 1, "no_data": 1, "at_risk": 2, "late": 3}
 
 
-@dataclass(frozen=True)
-class MilestoneFacts:
+class MilestoneFacts(NamedTuple):
     due: dt.date
     completed_on: dt.date | None = None
     weight: float = 1.0
 
 
-@dataclass(frozen=True)
-class TaskFacts:
+class TaskFacts(NamedTuple):
     id: int
     goal_id: int | None
     weight: float = 1.0
@@ -51,8 +52,7 @@ class TaskFacts:
     reported_percent: float | None = None
 
 
-@dataclass(frozen=True)
-class IndicatorFacts:
+class IndicatorFacts(NamedTuple):
     id: int
     goal_id: int | None = None
     task_id: int | None = None
@@ -64,8 +64,7 @@ class IndicatorFacts:
     weight: float = 1.0
 
 
-@dataclass(frozen=True)
-class GoalFacts:
+class GoalFacts(NamedTuple):
     id: int
     parent_id: int | None
     weight: float = 1.0
