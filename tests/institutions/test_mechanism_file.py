@@ -1,5 +1,7 @@
 """The mechanism file format: validation with file, line and path; dump and parse round trip."""
 
+import datetime as dt
+
 import pytest
 
 from stcoord.institutions.mechanism_file import (
@@ -179,3 +181,29 @@ def test_dump_then_parse_gives_the_same_spec() -> None:
 def test_reference_files_parse_and_round_trip(path) -> None:  # type: ignore[no-untyped-def]
     spec = parse_mechanism(path.read_text(encoding="utf-8"), path.name)
     assert parse_mechanism(dump_mechanism(spec)) == spec
+
+
+def test_unreadable_quorum_is_reported_at_load_time() -> None:
+    text = (
+        HEADER
+        + """bodies:
+  - key: pacst
+    name: PACST
+    kind: council
+    level: supra_ministerial
+    decision: {rule: majority, quorum: the chair and most members}
+"""
+    )
+    found = problems(text)
+    assert [(line, path) for line, path, _ in found] == [(10, "bodies[0].decision.quorum")]
+    assert "bad quorum part" in found[0][2]
+
+
+def test_keys_are_taken_as_written_not_as_yaml_booleans() -> None:
+    from stcoord.institutions.yaml_locations import load_located
+
+    assert load_located("on: 2021-02-10\nno: x\nyes: 1\n").data == {
+        "on": dt.date(2021, 2, 10),
+        "no": "x",
+        "yes": 1,
+    }

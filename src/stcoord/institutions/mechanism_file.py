@@ -15,6 +15,7 @@ import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from stcoord.analytics.composition import RuleSyntaxError, SeatCount, evaluate_rule, parse_rule
+from stcoord.analytics.decisions import parse_quorum
 from stcoord.analytics.vocabulary import (
     Affair,
     BodyKind,
@@ -258,6 +259,11 @@ def check_consistency(spec: MechanismFile) -> list[tuple[Path, str]]:
         for j, mandate in enumerate(body.mandates):
             need_fields((*base, "mandates", j, "scope"), mandate.scope)
         problems += _composition_problems(base, body)
+        if body.decision and body.decision.quorum:
+            try:
+                parse_quorum(body.decision.quorum)
+            except RuleSyntaxError as exc:
+                problems.append(((*base, "decision", "quorum"), str(exc)))
     for i, rel in enumerate(spec.relations):
         need_body(("relations", i, "from"), rel.from_body)
         need_body(("relations", i, "to"), rel.to_body)

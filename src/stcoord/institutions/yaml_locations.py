@@ -77,8 +77,12 @@ def _construct(node: yaml.Node, path: Path, doc: LocatedDocument) -> Any:
     if isinstance(node, yaml.MappingNode):
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = yaml.SafeLoader(" ").construct_object(key_node)  # scalars only in our format
-            key = str(key)
+            # Keys are names in our formats: take the text as written, so YAML 1.1 does not
+            # turn a key such as `on` or `no` into a boolean.
+            if isinstance(key_node, yaml.ScalarNode):
+                key = str(key_node.value)
+            else:
+                key = str(yaml.SafeLoader(" ").construct_object(key_node))
             child = (*path, key)
             if key in result:
                 doc.duplicate_keys.append((child, key_node.start_mark.line + 1))

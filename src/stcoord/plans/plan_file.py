@@ -85,6 +85,7 @@ class SectionSpec(_Strict):
 
 class DraftSpec(_Strict):
     title: str
+    on: dt.date | None = None
     note: str | None = None
     sections: list[SectionSpec]
 
@@ -245,6 +246,7 @@ class _Replay:
                 plan_key=spec.key,
                 title=draft.title,
                 note=draft.note,
+                on_date=draft.on,
                 sections=[s.model_dump() for s in draft.sections],
             )
         self._goals(spec.goals, None)

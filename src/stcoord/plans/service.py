@@ -13,8 +13,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from stcoord.analytics.composition import SeatCount
-from stcoord.analytics.decisions import Attendance, check_decision
+from stcoord.analytics.composition import RuleSyntaxError, SeatCount
+from stcoord.analytics.decisions import Attendance, check_decision, parse_quorum
 from stcoord.analytics.gates import Unmet
 from stcoord.analytics.textdiff import SectionDiff, diff_drafts
 from stcoord.analytics.vocabulary import Channel
@@ -352,6 +352,10 @@ def record_decision(
             [("attendees", "each attendee needs role, holder_type and present (a number)")]
         ) from None
     decision = body_row.decision or {}
+    try:
+        parse_quorum(decision.get("quorum") or "majority of seats")
+    except RuleSyntaxError as exc:
+        raise ValidationFailed([("quorum", f"the body's quorum cannot be read: {exc}")]) from None
     check = check_decision(
         rule=decision.get("rule"),
         quorum=decision.get("quorum"),
@@ -445,6 +449,7 @@ def add_draft(
     title: str,
     sections: list[dict[str, str]],
     note: str | None = None,
+    on_date: dt.date | None = None,
 ) -> Draft:
     """Save a new version of the plan's draft, split into sections (key, heading, text)."""
     plan = get_plan(session, actor, plan_key)
@@ -473,7 +478,7 @@ def add_draft(
         ],
     )
     session.add(draft)
-    _event(session, actor, plan, "draft", {"version": version, "title": title})
+    _event(session, actor, plan, "draft", {"version": version, "title": title}, on_date=on_date)
     return draft
 
 
