@@ -249,21 +249,30 @@ def _verdict(strong: bool, weak: bool) -> str:
 def _affairs_of(
     index: _Index, top: BodyFact, field_key: str
 ) -> tuple[dict[str, list[Evidence]], set[str]]:
-    """Which affairs a supra-ministerial body covers for the field, through what, and which of
-    them it covers itself (rather than through a sub-body)."""
-    covered: dict[str, list[Evidence]] = {a: [] for a in AFFAIRS}
+    """Which affairs a supra-ministerial body covers for the field, through what (strongest
+    evidence first), and which of them it covers itself rather than through a sub-body."""
+    ranked: dict[str, list[tuple[int, Evidence]]] = {a: [] for a in AFFAIRS}
     direct: set[str] = set()
     for body in index.subtree(top.key):
+        own = body.key == top.key
         for i, m in index.mandates(body, field_key):
-            covered[m.affair].append(_mandate_ev(body, i, m))
-            if body.key == top.key:
+            ranked[m.affair].append((1 if own else 2, _mandate_ev(body, i, m)))
+            if own:
                 direct.add(m.affair)
         for i, seat in enumerate(body.seats):
-            if _holds_budget_power(index, seat, field_key):
-                why = "budget authority at the table"
-                covered["budgetary"].append(_seat_ev(body, i, seat, why))
-                if body.key == top.key:
-                    direct.add("budgetary")
+            if not _holds_budget_power(index, seat, field_key):
+                continue
+            # The paper's own example is the budget authority at the table (OMB on NSTC, the
+            # Finance Minister on CSTI); a minister whose department spends its own money is
+            # weaker evidence of budgetary coordination.
+            if seat.holder_type == "budget_authority":
+                rank, why = 0, "budget authority at the table"
+            else:
+                rank, why = 3, "its department allocates its own budget"
+            ranked["budgetary"].append((rank, _seat_ev(body, i, seat, why)))
+            if own:
+                direct.add("budgetary")
+    covered = {a: [e for _, e in sorted(ranked[a], key=lambda item: item[0])] for a in AFFAIRS}
     return covered, direct
 
 
@@ -300,9 +309,7 @@ def _finding_1(index: _Index, field_key: str) -> tuple[FindingResult, list[str]]
     for body, covered in winners:
         evidence.append(Evidence("body", f"bodies/{body.key}", f"{body.label} ({body.level})"))
         for affair in AFFAIRS:
-            # a budget authority at the table is the paper's own example, so it comes first
-            ranked = sorted(covered[affair], key=lambda e: e.kind != "seat")
-            evidence.extend(ranked[:EVIDENCE_PER_AFFAIR])
+            evidence.extend(covered[affair][:EVIDENCE_PER_AFFAIR])
     gaps = []
     if best[0] < 3:
         body, covered = winners[0]
