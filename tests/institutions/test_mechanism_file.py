@@ -10,7 +10,7 @@ from stcoord.institutions.mechanism_file import (
     parse_mechanism,
 )
 from stcoord.reference import mechanism_files
-from tests.conftest import fixture_text
+from tests.conftest import FIXTURES, fixture_text
 
 HEADER = """format: stcoord-mechanism/1
 jurisdiction: {code: KR, name: Korea}
@@ -163,7 +163,7 @@ def test_unknown_field_in_a_mandate_scope() -> None:
 
 def test_yaml_syntax_error_has_a_line() -> None:
     assert problems("jurisdiction: {code: KR\nbodies: [") == [
-        (2, "", "YAML syntax error: expected ',' or '}', but got ':'")
+        (2, "", "YAML syntax error: did not find expected ',' or '}'")
     ]
 
 
@@ -207,3 +207,17 @@ def test_keys_are_taken_as_written_not_as_yaml_booleans() -> None:
         "no": "x",
         "yes": 1,
     }
+
+
+@pytest.mark.parametrize("path", [*mechanism_files(), FIXTURES / "mini.yaml"], ids=lambda p: p.name)
+def test_fast_and_located_readers_agree(path) -> None:  # type: ignore[no-untyped-def]
+    from stcoord.institutions.yaml_locations import load_fast, load_located
+
+    text = path.read_text(encoding="utf-8")
+    assert load_fast(text) == load_located(text).data
+
+
+def test_duplicate_key_found_even_when_the_fast_reader_is_tried_first() -> None:
+    assert problems(HEADER + "bodies: []\nbodies: []\n") == [
+        (6, "bodies", "duplicate key in mapping")
+    ]

@@ -29,11 +29,13 @@ from stcoord.analytics.vocabulary import (
     SeatRole,
 )
 from stcoord.institutions.yaml_locations import (
+    FastParseError,
     LocatedDocument,
     Path,
     Problem,
     YamlSyntaxError,
     format_path,
+    load_fast,
     load_located,
 )
 
@@ -192,7 +194,26 @@ class MechanismFileError(ValueError):
 
 
 def parse_mechanism(text: str, filename: str = "<input>") -> MechanismFile:
-    """Parse and validate a mechanism file; raise :class:`MechanismFileError` with all problems."""
+    """Parse and validate a mechanism file; raise :class:`MechanismFileError` with all problems.
+
+    A clean file takes the fast path (libyaml, no line bookkeeping); a file with any problem is
+    read again with line numbers so every problem names its place.
+    """
+    try:
+        data = load_fast(text)
+    except FastParseError:
+        data = None
+    if isinstance(data, dict):
+        try:
+            spec = MechanismFile.model_validate(data)
+        except ValidationError:
+            spec = None
+        if spec is not None and not check_consistency(spec):
+            return spec
+    return _parse_located(text, filename)
+
+
+def _parse_located(text: str, filename: str) -> MechanismFile:
     try:
         doc = load_located(text)
     except YamlSyntaxError as exc:
