@@ -121,7 +121,7 @@ def list_bodies(
 
 
 def _body_detail(session: DbSession, code: str, body: Any) -> dict[str, Any]:
-    key_of = {b.id: b.key for b in body.jurisdiction.bodies}
+    key_of = service.body_keys(session, body.jurisdiction_id)
     rels = service.body_relations(session, body)
 
     def rel(r: Any) -> RelationRead:

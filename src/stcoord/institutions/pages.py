@@ -282,10 +282,34 @@ def body_filters(
 Filters = Annotated[BodyFilters, Depends(body_filters)]
 
 
+_CHART_CACHE: dict[tuple[Any, ...], Markup] = {}
+_CHART_CACHE_SIZE = 32
+
+
 def chart_for(jurisdiction: Jurisdiction, lang: str) -> Markup | None:
-    """The mechanism's org chart as inline SVG, labelled in ``lang`` (None if too large)."""
+    """The mechanism's org chart as inline SVG, labelled in ``lang`` (None if too large).
+
+    Cached per mechanism state and language: laying out and measuring the chart was a quarter
+    of the mechanism page's time (benchmarks/bench_serving.py), and it changes only when a
+    body or relation does.
+    """
     if len(jurisdiction.bodies) > CHART_MAX_BODIES:
         return None
+    key = (
+        jurisdiction.code,
+        lang,
+        jurisdiction.version,
+        tuple((b.id, b.version, b.parent_id) for b in jurisdiction.bodies),
+        tuple((r.from_body_id, r.to_body_id, r.type) for r in jurisdiction.relations),
+    )
+    if key not in _CHART_CACHE:
+        if len(_CHART_CACHE) >= _CHART_CACHE_SIZE:
+            _CHART_CACHE.clear()
+        _CHART_CACHE[key] = _draw_chart(jurisdiction, lang)
+    return _CHART_CACHE[key]
+
+
+def _draw_chart(jurisdiction: Jurisdiction, lang: str) -> Markup:
     gettext = translations(lang).gettext
     key_of = {b.id: b.key for b in jurisdiction.bodies}
     bodies = [

@@ -8,7 +8,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 
 from stcoord.auth.permissions import ANONYMOUS
-from stcoord.web.dependencies import language
+from stcoord.web.dependencies import request_language
 from stcoord.web.templating import render
 
 
@@ -17,7 +17,7 @@ def error_page(request: Request, status: int, error: dict[str, Any]) -> HTMLResp
         request,
         "error.html",
         actor=ANONYMOUS,
-        lang=language(request),
+        lang=request_language(request),
         status_code=status,
         status=status,
         error=error,

@@ -29,7 +29,7 @@ class PageParams:
     sort: str | None
 
 
-def page_params(
+async def page_params(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
     sort: Annotated[str | None, Query(description="Column; prefix - for descending.")] = None,
