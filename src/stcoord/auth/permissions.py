@@ -56,6 +56,21 @@ POLICY: dict[str, dict[Role, Scope]] = {
     "user.read": {Role.admin: Scope.ALL, Role.coordinator: Scope.ALL},
     "token.manage": SIGNED_IN,
     "plan.read": EVERYONE,
+    # Budget lines are internal working data: the office and its advisers see all of them,
+    # a liaison sees and submits only the agency it represents.
+    "budget.read": {
+        Role.admin: Scope.ALL,
+        Role.coordinator: Scope.ALL,
+        Role.advisor: Scope.ALL,
+        Role.viewer: Scope.ALL,
+        Role.liaison: Scope.OWN_BODIES,
+    },
+    "budget.submit": {
+        Role.admin: Scope.ALL,
+        Role.coordinator: Scope.ALL,
+        Role.liaison: Scope.OWN_BODIES,
+    },
+    "budget.manage": {Role.admin: Scope.ALL, Role.coordinator: Scope.ALL},
     "plan.manage": {Role.admin: Scope.ALL, Role.coordinator: Scope.ALL},
     "task.report": {
         Role.admin: Scope.ALL,

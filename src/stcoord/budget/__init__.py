@@ -1,0 +1,1 @@
+"""Budget: classifications, budget lines, data calls, crosscut, priorities, allocation scenarios."""
