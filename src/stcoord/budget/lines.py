@@ -60,30 +60,54 @@ def check_record(record: LineRecord) -> list[tuple[str, str]]:
 
 def _agency_ids(session: Session, jurisdiction: str, records: list[LineRecord]) -> dict[str, int]:
     wanted = {r.agency: r.agency_name or r.agency for r in records}
-    existing = dict(session.execute(select(Agency.code, Agency.id).where(
-        Agency.jurisdiction_code == jurisdiction, Agency.code.in_(list(wanted)))).all())
-    missing = [{"jurisdiction_code": jurisdiction, "code": code, "name": name, "names": {}}
-               for code, name in wanted.items() if code not in existing]
+    existing = dict(
+        session.execute(
+            select(Agency.code, Agency.id).where(
+                Agency.jurisdiction_code == jurisdiction, Agency.code.in_(list(wanted))
+            )
+        ).all()
+    )
+    missing = [
+        {"jurisdiction_code": jurisdiction, "code": code, "name": name, "names": {}}
+        for code, name in wanted.items()
+        if code not in existing
+    ]
     if missing:
         session.execute(insert(Agency), missing)
-        existing = dict(session.execute(select(Agency.code, Agency.id).where(
-            Agency.jurisdiction_code == jurisdiction, Agency.code.in_(list(wanted)))).all())
+        existing = dict(
+            session.execute(
+                select(Agency.code, Agency.id).where(
+                    Agency.jurisdiction_code == jurisdiction, Agency.code.in_(list(wanted))
+                )
+            ).all()
+        )
     return existing
 
 
-def _program_ids(session: Session, agencies: dict[str, int],
-                 records: list[LineRecord]) -> dict[tuple[int, str], int]:
+def _program_ids(
+    session: Session, agencies: dict[str, int], records: list[LineRecord]
+) -> dict[tuple[int, str], int]:
     wanted = {(agencies[r.agency], r.program) for r in records if r.program}
     agency_ids = sorted({a for a, _ in wanted})
-    existing = {(a, c): i for i, a, c in session.execute(
-        select(Program.id, Program.agency_id, Program.code).where(
-            Program.agency_id.in_(agency_ids)))}
+    existing = {
+        (a, c): i
+        for i, a, c in session.execute(
+            select(Program.id, Program.agency_id, Program.code).where(
+                Program.agency_id.in_(agency_ids)
+            )
+        )
+    }
     missing = [{"agency_id": a, "code": c, "name": c} for a, c in wanted if (a, c) not in existing]
     if missing:
         session.execute(insert(Program), missing)
-        existing = {(a, c): i for i, a, c in session.execute(
-            select(Program.id, Program.agency_id, Program.code).where(
-                Program.agency_id.in_(agency_ids)))}
+        existing = {
+            (a, c): i
+            for i, a, c in session.execute(
+                select(Program.id, Program.agency_id, Program.code).where(
+                    Program.agency_id.in_(agency_ids)
+                )
+            )
+        }
     return existing
 
 
@@ -103,8 +127,11 @@ def replace_lines(
 ) -> int:
     """Delete every line of ``source`` and insert ``records``; returns the number written."""
     rows = list(records)
-    session.execute(delete(BudgetLine).where(BudgetLine.jurisdiction_code == jurisdiction,
-                                             BudgetLine.source == source))
+    session.execute(
+        delete(BudgetLine).where(
+            BudgetLine.jurisdiction_code == jurisdiction, BudgetLine.source == source
+        )
+    )
     if not rows:
         return 0
     agencies = _agency_ids(session, jurisdiction, rows)
@@ -112,12 +139,18 @@ def replace_lines(
     for batch in _batches(rows, BATCH):
         values = [
             {
-                "jurisdiction_code": jurisdiction, "fiscal_year": r.fiscal_year,
+                "jurisdiction_code": jurisdiction,
+                "fiscal_year": r.fiscal_year,
                 "agency_id": agencies[r.agency],
                 "program_id": programs.get((agencies[r.agency], r.program)) if r.program else None,
-                "line_key": r.line_key, "title": r.title, "currency": r.currency,
-                "classification_id": classification_id, "steered_by": r.steered_by,
-                "source": source, "data_call_id": data_call_id, "version": 1,
+                "line_key": r.line_key,
+                "title": r.title,
+                "currency": r.currency,
+                "classification_id": classification_id,
+                "steered_by": r.steered_by,
+                "source": source,
+                "data_call_id": data_call_id,
+                "version": 1,
                 **{p: r.amounts.get(p) for p in PHASES},
             }
             for r in batch
@@ -125,9 +158,13 @@ def replace_lines(
         ids = session.execute(insert(BudgetLine).returning(BudgetLine.id), values).scalars().all()
         shares = [
             {
-                "line_id": line_id, "field_id": field_id, "share": share,
-                "jurisdiction_code": jurisdiction, "fiscal_year": r.fiscal_year,
-                "agency_id": agencies[r.agency], "steered": bool(r.steered_by),
+                "line_id": line_id,
+                "field_id": field_id,
+                "share": share,
+                "jurisdiction_code": jurisdiction,
+                "fiscal_year": r.fiscal_year,
+                "agency_id": agencies[r.agency],
+                "steered": bool(r.steered_by),
                 **{p: _times(r.amounts.get(p), share) for p in PHASES},
             }
             for line_id, r in zip(ids, batch, strict=True)

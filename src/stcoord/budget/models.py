@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    ColumnElement,
     Date,
     DateTime,
     Float,
@@ -24,6 +25,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    select,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -190,6 +192,11 @@ class BudgetLine(VersionedMixin, Base):
         DateTime(timezone=True), default=utcnow, nullable=False
     )
 
+    @classmethod
+    def in_bodies(cls, body_ids: list[int]) -> ColumnElement[bool]:
+        """SQL: the line belongs to an agency that is one of ``body_ids``."""
+        return cls.agency_id.in_(select(Agency.id).where(Agency.body_id.in_(body_ids)))
+
 
 class BudgetShare(Base):
     """A line's share in one field, with the phase amounts already multiplied by the share."""
@@ -216,6 +223,10 @@ class BudgetShare(Base):
     estimate: Mapped[Decimal | None] = mapped_column(Money)
     enacted: Mapped[Decimal | None] = mapped_column(Money)
     actual: Mapped[Decimal | None] = mapped_column(Money)
+
+    @classmethod
+    def in_bodies(cls, body_ids: list[int]) -> ColumnElement[bool]:
+        return cls.agency_id.in_(select(Agency.id).where(Agency.body_id.in_(body_ids)))
 
 
 class PrioritySet(TimestampMixin, VersionedMixin, Base):

@@ -18,3 +18,6 @@ PLANS_DIR = Path(__file__).parent / "plans"
 def plan_files() -> list[Path]:
     """The reference plan files (demo data), in a stable order."""
     return sorted(PLANS_DIR.glob("*.yaml"))
+
+
+CLASSIFICATIONS_DIR = Path(__file__).parent / "classifications"
