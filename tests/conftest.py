@@ -1,8 +1,9 @@
 """Test databases: every test that takes ``db`` runs on SQLite and on PostgreSQL.
 
-Each backend gets a template database per test process, migrated to head and seeded with the
-reference mechanisms once; each test then gets its own copy (a file copy for SQLite,
-``CREATE DATABASE ... TEMPLATE`` for PostgreSQL), so tests are isolated and see real commits.
+Each backend gets a template database per test process, migrated to head and seeded once with
+what ``stcoord seed`` loads (reference mechanisms, plans, classifications; no demo accounts);
+each test then gets its own copy (a file copy for SQLite, ``CREATE DATABASE ... TEMPLATE`` for
+PostgreSQL), so tests are isolated and see real commits.
 Set ``STCOORD_TEST_BACKENDS=sqlite`` to run SQLite only (the default runs both; a PostgreSQL
 server that cannot be reached fails the run rather than skipping it).
 """
@@ -19,7 +20,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from stcoord.auth.permissions import SYSTEM
 from stcoord.config import Settings
 from stcoord.db.engine import make_engine
 from stcoord.db.migrate import upgrade
@@ -39,12 +39,12 @@ def _tag() -> str:
 
 
 def _seed(url: str) -> None:
-    from stcoord.seed import seed_reference
+    from stcoord.seed import seed
 
     upgrade(url)
     database = Database(make_engine(url))
     with database.scope() as session:
-        seed_reference(session, SYSTEM)
+        seed(session)
     database.engine.dispose()
 
 

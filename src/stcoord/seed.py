@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from stcoord.auth.models import User
 from stcoord.auth.permissions import SYSTEM, Actor, Role
 from stcoord.auth.service import create_user
+from stcoord.budget.classifications import seed_classifications
 from stcoord.institutions.mechanism_file import parse_mechanism
 from stcoord.institutions.models import Body, Jurisdiction
 from stcoord.institutions.service import LoadResult, load_mechanism
@@ -32,6 +33,7 @@ class SeedResult:
     mechanisms: list[LoadResult]
     users_created: list[str]
     plans_created: list[str]
+    classifications_created: list[str]
 
 
 def seed_reference(session: Session, actor: Actor = SYSTEM) -> list[LoadResult]:
@@ -79,4 +81,5 @@ def seed(session: Session, *, demo_users: bool = False) -> SeedResult:
     mechanisms = seed_reference(session)
     users = seed_demo_users(session) if demo_users else []
     plans = seed_plans(session)
-    return SeedResult(mechanisms, users, plans)
+    schemes = [r.key for r in seed_classifications(session, SYSTEM) if r.created]
+    return SeedResult(mechanisms, users, plans, schemes)
