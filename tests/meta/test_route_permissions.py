@@ -49,6 +49,11 @@ template: ai_plan
 title: Loaded plan
 procedure: {opened_on: 2024-01-01}
 """
+CLASSIFICATION = """key: test-scheme
+name: Test
+jurisdiction: XA
+fields: [{key: A, name: A}]
+"""
 TASKS_CSV = b"code,title,goal,lead_body,supporting,weight,budget_link,description\nT7,New,,,,,,\n"
 RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/mechanisms"): Rule(None),
@@ -99,6 +104,35 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/mechanisms/load"): Rule("mechanism.write"),
     ("POST", "/mechanisms/load"): Rule(
         "mechanism.write", csrf=True, files={"file": ("xa.yaml", MINI.encode(), "text/yaml")}
+    ),
+    ("GET", "/api/v1/budget/classifications"): Rule("budget.read"),
+    ("POST", "/api/v1/budget/classifications"): Rule(
+        "budget.manage", content=CLASSIFICATION, headers={"content-type": "application/yaml"}
+    ),
+    ("GET", "/api/v1/budget/crosscut"): Rule("budget.read", query="jurisdiction=XA&by=agency"),
+    ("GET", "/api/v1/budget/unity"): Rule(
+        "budget.read", query="jurisdiction=XA&classification=nitrd-pca-fy2020&year=2024"
+    ),
+    ("POST", "/api/v1/budget/datacalls"): Rule(
+        "budget.manage",
+        json={
+            "key": "dc2",
+            "jurisdiction": "XA",
+            "fiscal_year": 2025,
+            "classification": "nitrd-pca-fy2020",
+            "title": "t",
+            "currency": "USD",
+            "agencies": ["RES"],
+        },
+    ),
+    ("GET", "/api/v1/budget/datacalls/{key}"): Rule("budget.read", path={"key": "dc"}),
+    ("GET", "/api/v1/budget/datacalls/{key}/template/{agency}.{fmt}"): Rule(
+        "budget.read", path={"key": "dc", "agency": "RES", "fmt": "csv"}
+    ),
+    ("POST", "/api/v1/budget/datacalls/{key}/submissions/{agency}"): Rule(
+        "budget.submit",
+        path={"key": "dc", "agency": "RES"},
+        files={"file": ("res.csv", b"line_key,title,request\nR1,Research,10\n", "text/csv")},
     ),
     ("GET", "/api/v1/plans"): Rule(None),
     ("POST", "/api/v1/plans"): Rule(
@@ -248,6 +282,36 @@ def _plan_fixture(db: Database) -> None:
             direction="increase",
             task="T1",
         )
+        _budget_fixture(session)
+
+
+def _budget_fixture(session: Any) -> None:
+    """An XA agency run by the research ministry (the liaison's body) and a data call to it."""
+    from sqlalchemy import select
+
+    from stcoord.auth.permissions import SYSTEM
+    from stcoord.budget.datacalls import open_data_call
+    from stcoord.budget.models import Agency
+    from stcoord.institutions.models import Body, Jurisdiction
+
+    research = session.scalars(
+        select(Body.id).join(Jurisdiction).where(Jurisdiction.code == "XA", Body.key == "research")
+    ).one()
+    session.add(
+        Agency(jurisdiction_code="XA", code="RES", name="Research", names={}, body_id=research)
+    )
+    session.flush()
+    open_data_call(
+        session,
+        SYSTEM,
+        key="dc",
+        jurisdiction="XA",
+        fiscal_year=2024,
+        classification="nitrd-pca-fy2020",
+        title="t",
+        currency="USD",
+        agencies=["RES"],
+    )
 
 
 def test_every_role_gets_what_the_policy_says(
