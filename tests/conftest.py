@@ -15,6 +15,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -142,3 +143,17 @@ def client(app):  # type: ignore[no-untyped-def]
 
 def fixture_text(name: str) -> str:
     return (FIXTURES / name).read_text(encoding="utf-8")
+
+
+@contextmanager
+def point_cli_at(db: Database, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
+    """Make ``stcoord`` commands in this test use ``db`` (through STCOORD_DATABASE_URL)."""
+    from stcoord.config import get_settings
+    from stcoord.db.session import database_for
+
+    url = db.engine.url.render_as_string(hide_password=False)
+    monkeypatch.setenv("STCOORD_DATABASE_URL", url)
+    get_settings.cache_clear()
+    yield db
+    get_settings.cache_clear()
+    database_for(url).engine.dispose()

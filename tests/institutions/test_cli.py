@@ -10,19 +10,14 @@ import pytest
 from typer.testing import CliRunner
 
 from stcoord.cli.main import app
-from stcoord.config import get_settings
-from stcoord.db.session import Database, database_for
-from tests.conftest import FIXTURES
+from stcoord.db.session import Database
+from tests.conftest import FIXTURES, point_cli_at
 
 
 @pytest.fixture
 def cli(db: Database, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
-    url = db.engine.url.render_as_string(hide_password=False)
-    monkeypatch.setenv("STCOORD_DATABASE_URL", url)
-    get_settings.cache_clear()
-    yield CliRunner()
-    get_settings.cache_clear()
-    database_for(url).engine.dispose()
+    with point_cli_at(db, monkeypatch):
+        yield CliRunner()
 
 
 def run(cli: CliRunner, *args: str, code: int = 0) -> str:

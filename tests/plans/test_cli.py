@@ -12,19 +12,15 @@ from typer.testing import CliRunner
 
 from stcoord.auth.permissions import SYSTEM
 from stcoord.cli.main import app
-from stcoord.config import get_settings
-from stcoord.db.session import Database, database_for
+from stcoord.db.session import Database
 from stcoord.plans import service
+from tests.conftest import point_cli_at
 
 
 @pytest.fixture
 def cli(plan_db: Database, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
-    url = plan_db.engine.url.render_as_string(hide_password=False)
-    monkeypatch.setenv("STCOORD_DATABASE_URL", url)
-    get_settings.cache_clear()
-    yield plan_db
-    get_settings.cache_clear()
-    database_for(url).engine.dispose()
+    with point_cli_at(plan_db, monkeypatch) as db:
+        yield db
 
 
 def run(*args: str, code: int = 0) -> str:

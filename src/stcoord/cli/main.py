@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from stcoord.auth.cli import token_app, user_app
+from stcoord.budget.cli import app as budget_app
 from stcoord.cli.output import emit_json
 from stcoord.config import get_settings
 from stcoord.institutions.cli import app as mechanism_app
@@ -15,6 +16,7 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(mechanism_app, name="mechanism")
 app.add_typer(plan_app, name="plan")
+app.add_typer(budget_app, name="budget")
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
 

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, NoReturn
 
 import typer
@@ -27,6 +28,9 @@ def to_jsonable(value: Any) -> Any:
         return [to_jsonable(v) for v in value]
     if isinstance(value, datetime | date):
         return value.isoformat()
+    if isinstance(value, Decimal):
+        # as the API does (FastAPI's encoder): a number, exact to the cent up to ~10^13
+        return int(value) if value == value.to_integral_value() else float(value)
     if hasattr(value, "model_dump"):
         return value.model_dump(mode="json")
     return value
