@@ -134,6 +134,26 @@ RULES: dict[tuple[str, str], Rule] = {
         path={"key": "dc", "agency": "RES"},
         files={"file": ("res.csv", b"line_key,title,request\nR1,Research,10\n", "text/csv")},
     ),
+    ("GET", "/api/v1/budget/priorities"): Rule("budget.read"),
+    ("POST", "/api/v1/budget/priorities"): Rule(
+        "budget.manage",
+        json={
+            "key": "p9",
+            "title": "t",
+            "classification": "nitrd-pca-fy2020",
+            "fiscal_year": 2024,
+            "method": "direct",
+            "weights": {"AI": 1},
+        },
+    ),
+    ("GET", "/api/v1/budget/priorities/{key}"): Rule("budget.read", path={"key": "p1"}),
+    ("GET", "/api/v1/budget/scenarios"): Rule("budget.read"),
+    ("POST", "/api/v1/budget/scenarios"): Rule(
+        "budget.manage",
+        json={"key": "s9", "title": "t", "priorities": "p1", "base_year": 2024, "envelope": 100},
+    ),
+    ("GET", "/api/v1/budget/scenarios/compare"): Rule("budget.read", query="keys=nope"),
+    ("GET", "/api/v1/budget/scenarios/{key}"): Rule("budget.read", path={"key": "nope"}),
     ("GET", "/api/v1/plans"): Rule(None),
     ("POST", "/api/v1/plans"): Rule(
         "plan.manage",
@@ -292,6 +312,7 @@ def _budget_fixture(session: Any) -> None:
     from stcoord.auth.permissions import SYSTEM
     from stcoord.budget.datacalls import open_data_call
     from stcoord.budget.models import Agency
+    from stcoord.budget.priorities import set_priorities
     from stcoord.institutions.models import Body, Jurisdiction
 
     research = session.scalars(
@@ -301,6 +322,16 @@ def _budget_fixture(session: Any) -> None:
         Agency(jurisdiction_code="XA", code="RES", name="Research", names={}, body_id=research)
     )
     session.flush()
+    set_priorities(
+        session,
+        SYSTEM,
+        key="p1",
+        title="t",
+        classification="nitrd-pca-fy2020",
+        fiscal_year=2024,
+        method="direct",
+        weights={"AI": 1},
+    )
     open_data_call(
         session,
         SYSTEM,

@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from stcoord.budget import classifications, datacalls
+from stcoord.budget import classifications, datacalls, priorities, scenarios
 from stcoord.budget.crosscut import crosscut
 from stcoord.budget.unity import unity_check
 from stcoord.errors import ValidationFailed
@@ -215,3 +215,122 @@ async def upload(
         )
 
     return await run_in_threadpool(run)
+
+
+class PrioritiesIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    key: str = Field(pattern=r"^[a-z0-9][a-z0-9_\-]*$")
+    title: str
+    classification: str
+    fiscal_year: int
+    method: str = Field(description="direct or ahp")
+    weights: dict[str, float] | None = None
+    judgements: list[tuple[str, str, float | str]] | None = None
+    items: list[str] | None = None
+    memo: str | None = None
+
+
+def _priorities_view(row: Any) -> dict[str, Any]:
+    return {
+        "key": row.key,
+        "title": row.title,
+        "fiscal_year": row.fiscal_year,
+        "method": row.method,
+        "weights": row.weights,
+        "judgements": row.judgements,
+        "consistency_ratio": row.consistency_ratio,
+        "warning": priorities.consistency_warning(row),
+        "memo": row.memo,
+        "version": row.version,
+    }
+
+
+@router.get("/priorities")
+def list_priorities(session: DbSession, actor: CurrentActor) -> list[dict[str, Any]]:
+    return [_priorities_view(p) for p in priorities.list_priorities(session, actor)]
+
+
+@router.post("/priorities", status_code=201)
+def set_priorities(data: PrioritiesIn, session: DbSession, actor: CurrentActor) -> dict[str, Any]:
+    """Direct weights, or AHP judgements (a, b, value) with Saaty's consistency ratio."""
+    row = priorities.set_priorities(
+        session,
+        actor,
+        key=data.key,
+        title=data.title,
+        classification=data.classification,
+        fiscal_year=data.fiscal_year,
+        method=data.method,
+        weights=data.weights,
+        judgements=[list(j) for j in data.judgements or []],
+        items=data.items,
+        memo=data.memo,
+    )
+    return _priorities_view(row)
+
+
+@router.get("/priorities/{key}")
+def get_priorities(key: str, session: DbSession, actor: CurrentActor) -> dict[str, Any]:
+    return _priorities_view(priorities.get_priorities(session, actor, key))
+
+
+class ScenarioIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    key: str = Field(pattern=r"^[a-z0-9][a-z0-9_\-]*$")
+    title: str
+    priorities: str
+    base_year: int
+    envelope: float
+    band: float = Field(default=0.10, ge=0, le=1)
+    spend_all: bool = False
+    min_shares: dict[str, float] | None = None
+    field_capacity: dict[str, float] | None = None
+    agency_floor: dict[str, float] | None = None
+    agency_ceiling: dict[str, float] | None = None
+    phase: str = "enacted"
+    solver: str = "highs"
+
+
+@router.get("/scenarios")
+def list_scenarios(session: DbSession, actor: CurrentActor) -> list[dict[str, Any]]:
+    return [
+        {
+            "key": s.key,
+            "title": s.title,
+            "envelope": float(s.envelope),
+            "status": s.result.get("status"),
+            "objective": s.result.get("objective"),
+        }
+        for s in scenarios.list_scenarios(session, actor)
+    ]
+
+
+@router.post("/scenarios", status_code=201)
+def run_scenario(data: ScenarioIn, session: DbSession, actor: CurrentActor) -> dict[str, Any]:
+    """Solve and save an allocation: binding constraints, shadow prices, or the conflict."""
+    params = data.model_dump(exclude={"key", "title", "priorities", "solver"})
+    row = scenarios.run_scenario(
+        session,
+        actor,
+        key=data.key,
+        title=data.title,
+        priorities=data.priorities,
+        parameters=scenarios.ScenarioParameters(**params),
+        solver=data.solver,
+    )
+    return {"key": row.key, "parameters": row.parameters, "result": row.result}
+
+
+@router.get("/scenarios/compare")
+def compare_scenarios(
+    session: DbSession, actor: CurrentActor, keys: Annotated[list[str], CSV_LIST]
+) -> dict[str, Any]:
+    return scenarios.compare(session, actor, _split(keys))
+
+
+@router.get("/scenarios/{key}")
+def get_scenario(key: str, session: DbSession, actor: CurrentActor) -> dict[str, Any]:
+    row = scenarios.get_scenario(session, actor, key)
+    return {"key": row.key, "title": row.title, "parameters": row.parameters, "result": row.result}

@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from stcoord.budget import classifications, datacalls
+from stcoord.budget import classifications, datacalls, priorities, scenarios
 from stcoord.budget.crosscut import crosscut
 from stcoord.budget.unity import unity_check
 from stcoord.cli.output import emit_json, emit_table, fail, friendly_errors, read_text_arg
@@ -172,3 +172,112 @@ def datacall_status_command(key: str, as_json: bool = JSON) -> None:
                 for r in rows
             ],
         )
+
+
+@app.command("priorities")
+def priorities_command(
+    key: str = typer.Argument(..., help="Name of the new priority set."),
+    classification: str = typer.Option(..., "--classification", "-c"),
+    year: int = typer.Option(..., "--year"),
+    weights: str = typer.Option(None, "--weights", help="Direct weights: AI=3,LSN=1,..."),
+    ahp: str = typer.Option(
+        None, "--ahp", help="Pairwise judgements: AI>LSN=3,AI>HCIA=5,LSN>HCIA=2"
+    ),
+    title: str = typer.Option(None, "--title"),
+    memo: Path = typer.Option(None, "--memo", help="A text file with the priorities memo."),
+    as_json: bool = JSON,
+) -> None:
+    """Set priorities directly (--weights) or by AHP pairwise judgements (--ahp)."""
+    if bool(weights) == bool(ahp):
+        fail("give either --weights or --ahp")
+    try:
+        direct = {k: float(v) for k, v in (p.split("=") for p in _list(weights))}
+        pairs = [(*p.split("=")[0].split(">"), p.split("=")[1]) for p in _list(ahp)]
+    except ValueError:
+        fail("write weights as FIELD=number and judgements as A>B=value")
+    items = sorted({x for a, b, _ in pairs for x in (a, b)}) if pairs else None
+    with friendly_errors(as_json), cli_scope(write=True) as session:
+        row = priorities.set_priorities(
+            session,
+            cli_actor(session),
+            key=key,
+            title=title or key,
+            classification=classification,
+            fiscal_year=year,
+            method="ahp" if ahp else "direct",
+            weights=direct or None,
+            judgements=[list(p) for p in pairs] or None,
+            items=items,
+            memo=memo.read_text(encoding="utf-8") if memo else None,
+        )
+        view: dict[str, Any] = {
+            "key": row.key,
+            "weights": row.weights,
+            "consistency_ratio": row.consistency_ratio,
+            "warning": priorities.consistency_warning(row),
+        }
+    if as_json:
+        emit_json(view)
+        return
+    emit_table(["field", "weight"], [[f, f"{w:.3f}"] for f, w in view["weights"].items()])
+    if view["consistency_ratio"] is not None:
+        typer.echo(f"consistency ratio {view['consistency_ratio']:.3f}")
+    if view["warning"]:
+        typer.echo(f"warning: {view['warning']}")
+
+
+@app.command("allocate")
+def allocate_command(
+    key: str = typer.Argument(..., help="Name of the scenario to save."),
+    priority_set: str = typer.Option(..., "--priorities", "-p"),
+    base_year: int = typer.Option(..., "--base-year"),
+    envelope: float = typer.Option(..., "--envelope"),
+    band: float = typer.Option(0.10, "--band", help="Bound each program to last year +/-."),
+    spend_all: bool = typer.Option(False, "--spend-all"),
+    min_share: str = typer.Option(None, "--min-share", help="FIELD=fraction,..."),
+    solver: str = typer.Option("highs", "--solver", help="highs or glop"),
+    as_json: bool = JSON,
+) -> None:
+    """Propose an allocation under the envelope; explain binding constraints or the conflict."""
+    try:
+        shares = {k: float(v) for k, v in (p.split("=") for p in _list(min_share))}
+    except ValueError:
+        fail("write minimum shares as FIELD=fraction, e.g. AI=0.2")
+    params = scenarios.ScenarioParameters(
+        base_year=base_year,
+        envelope=envelope,
+        band=band,
+        spend_all=spend_all,
+        min_shares=shares or None,
+    )
+    with friendly_errors(as_json), cli_scope(write=True) as session:
+        row = scenarios.run_scenario(
+            session,
+            cli_actor(session),
+            key=key,
+            title=key,
+            priorities=priority_set,
+            parameters=params,
+            solver=solver,
+        )
+        result = row.result
+    if as_json:
+        emit_json({"key": key, "parameters": row.parameters, "result": result})
+        return
+    typer.echo(
+        f"{key}: {result['status']}  total {result['total']:,.2f}  objective {result['objective']}"
+    )
+    if result["conflict"]:
+        typer.echo(f"conflict: {result['conflict']['explanation']}")
+        for line in result["conflict"]["descriptions"]:
+            typer.echo(f"  - {line}")
+        return
+    typer.echo(f"one more unit of envelope is worth {result['envelope_shadow_price']:.4f}")
+    emit_table(
+        ["agency", "allocated"],
+        [[a, f"{v:,.2f}"] for a, v in sorted(result["agency_totals"].items())],
+    )
+    emit_table(
+        ["binding constraint", "shadow price"],
+        [[b["description"], f"{b['shadow_price']:.4f}"] for b in result["binding"][:10]],
+    )
