@@ -40,6 +40,7 @@ class Rule:
 
 
 BODY = {"code": "JP", "key": "mext"}
+FORM = {"content-type": "application/x-www-form-urlencoded"}
 PLAN = {"key": "xa-ai"}
 TASK = {"key": "xa-ai", "code": "T1"}
 PLAN_FILE = """format: stcoord-plan/1
@@ -154,6 +155,50 @@ RULES: dict[tuple[str, str], Rule] = {
     ),
     ("GET", "/api/v1/budget/scenarios/compare"): Rule("budget.read", query="keys=nope"),
     ("GET", "/api/v1/budget/scenarios/{key}"): Rule("budget.read", path={"key": "nope"}),
+    ("GET", "/plans"): Rule(None),
+    ("GET", "/plans.csv"): Rule(None),
+    ("GET", "/plans/{key}"): Rule(None, path=PLAN),
+    ("POST", "/plans/{key}/inputs"): Rule(
+        "plan.manage", path=PLAN, csrf=True, content="channel=industry&summary=x", headers=FORM
+    ),
+    ("POST", "/plans/{key}/outputs"): Rule(
+        "plan.manage", path=PLAN, csrf=True, content="name=x", headers=FORM
+    ),
+    ("POST", "/plans/{key}/decisions"): Rule(
+        "plan.manage",
+        path=PLAN,
+        csrf=True,
+        headers=FORM,
+        content="body=council&on_date=2024-02-01&role=chair&holder_type=head_of_government"
+        "&present=1&consensus=1",
+    ),
+    ("POST", "/plans/{key}/advance"): Rule(
+        "plan.manage", path=PLAN, csrf=True, content="on_date=2024-02-01", headers=FORM
+    ),
+    ("GET", "/plans/{key}/goals"): Rule(None, path=PLAN),
+    ("GET", "/plans/{key}/tasks/{code}"): Rule(None, path=TASK),
+    ("POST", "/plans/{key}/tasks/{code}/progress"): Rule(
+        "task.report",
+        path=TASK,
+        csrf=True,
+        content="period=2024-Q1&percent_complete=10",
+        headers=FORM,
+    ),
+    ("POST", "/plans/{key}/tasks/{code}/milestones/{milestone}/complete"): Rule(
+        "task.report",
+        path={**TASK, "milestone": "M1"},
+        csrf=True,
+        content="completed_on=2024-05-01",
+        headers=FORM,
+    ),
+    ("GET", "/plans/{key}/drafts"): Rule(None, path=PLAN),
+    ("GET", "/plans/{key}/drafts/diff"): Rule(None, path=PLAN, query="old=1&new=1"),
+    ("GET", "/plans/{key}/drafts/{version}"): Rule(None, path={**PLAN, "version": "1"}),
+    ("GET", "/plans/{key}/alignment"): Rule(None, path=PLAN),
+    ("GET", "/plans/{key}/reports/dossier"): Rule(None, path=PLAN),
+    ("GET", "/plans/{key}/reports/dossier.pdf"): Rule(None, path=PLAN),
+    ("GET", "/plans/{key}/reports/progress"): Rule(None, path=PLAN),
+    ("GET", "/plans/{key}/reports/progress.pdf"): Rule(None, path=PLAN),
     ("GET", "/api/v1/plans"): Rule(None),
     ("POST", "/api/v1/plans"): Rule(
         "plan.manage",

@@ -47,31 +47,13 @@ from stcoord.plans.service import GateBlocked
 from stcoord.plans.status import alignment
 from stcoord.reports import charts
 from stcoord.reports.pdf import html_to_pdf
-from stcoord.web.dependencies import (
-    CurrentActor,
-    DbSession,
-    Language,
-    check_csrf,
-    current_actor,
-    db_session,
-)
+from stcoord.web.dependencies import CurrentActor, DbSession, Language, check_csrf
 from stcoord.web.i18n import LANGUAGES, local_name, translations
 from stcoord.web.pagination import PageParams, page_params, slice_page, sort_rows
 from stcoord.web.templating import render, templates
 
 router = APIRouter(dependencies=[Depends(check_csrf)], include_in_schema=False)
 
-# Form posts commit *before* the response is sent, so the browser that follows the redirect
-# sees the write. (FastAPI runs a yield dependency's exit, here the commit, after sending the
-# response unless its scope is "function"; the actor shares the same session.)
-FormSession = Annotated[Session, Depends(db_session, scope="function")]
-
-
-async def _form_actor(request: Request, session: FormSession) -> Actor:
-    return await current_actor(request, session)
-
-
-FormActor = Annotated[Actor, Depends(_form_actor)]
 Paging = Annotated[PageParams, Depends(page_params)]
 Today = Annotated[
     dt.date | None, Query(description="Reference date for statuses (YYYY-MM-DD); default today.")
@@ -706,8 +688,8 @@ def _refused(
 def record_input(
     request: Request,
     key: str,
-    session: FormSession,
-    actor: FormActor,
+    session: DbSession,
+    actor: CurrentActor,
     lang: Language,
     channel: Annotated[str, Form()],
     summary: Annotated[str, Form()],
@@ -747,8 +729,8 @@ def record_input(
 def record_output(
     request: Request,
     key: str,
-    session: FormSession,
-    actor: FormActor,
+    session: DbSession,
+    actor: CurrentActor,
     lang: Language,
     name: Annotated[str, Form()],
     on_date: Annotated[str, Form()] = "",
@@ -778,8 +760,8 @@ def record_output(
 def record_decision(
     request: Request,
     key: str,
-    session: FormSession,
-    actor: FormActor,
+    session: DbSession,
+    actor: CurrentActor,
     lang: Language,
     body: Annotated[str, Form()],
     on_date: Annotated[str, Form()],
@@ -852,8 +834,8 @@ def record_decision(
 def advance(
     request: Request,
     key: str,
-    session: FormSession,
-    actor: FormActor,
+    session: DbSession,
+    actor: CurrentActor,
     lang: Language,
     on_date: Annotated[str, Form()] = "",
 ) -> Response:
@@ -984,8 +966,8 @@ def file_progress(
     request: Request,
     key: str,
     code: str,
-    session: FormSession,
-    actor: FormActor,
+    session: DbSession,
+    actor: CurrentActor,
     lang: Language,
     period: Annotated[str, Form()],
     percent_complete: Annotated[str, Form()],
@@ -1025,8 +1007,8 @@ def complete_milestone(
     key: str,
     code: str,
     milestone: str,
-    session: FormSession,
-    actor: FormActor,
+    session: DbSession,
+    actor: CurrentActor,
     lang: Language,
     completed_on: Annotated[str, Form()],
     version: Annotated[str, Form()] = "",
