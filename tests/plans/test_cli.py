@@ -100,3 +100,10 @@ def test_sheet_export_import_and_diff(cli: Database, tmp_path: Path) -> None:
     diff = run("plan", "diff", "xa-ai", "1", "2")
     assert "== Aims [a]: changed" in diff and "+Build more." in diff
     assert "0% fully aligned" in run("plan", "alignment", "xa-ai")
+
+
+def test_report_pdf_from_the_cli(cli: Database, tmp_path: Path) -> None:
+    out = tmp_path / "dossier.pdf"
+    assert "wrote" in run("plan", "report", "xa-ai", "dossier", "-o", str(out), "--lang", "ja")
+    assert out.read_bytes()[:4] == b"%PDF"
+    assert "dossier or progress" in run("plan", "report", "xa-ai", "memo", "-o", str(out), code=1)

@@ -210,3 +210,26 @@ def load_command(path: str, as_json: bool = JSON) -> None:
         emit_json({"key": spec.key, "created": created})
     else:
         typer.echo(f"{spec.key}: {'loaded' if created else 'already present, nothing changed'}")
+
+
+@app.command("report")
+def report_command(
+    key: str,
+    kind: str = typer.Argument(..., help="dossier or progress"),
+    output: Path = typer.Option(..., "--output", "-o", help="PDF file to write."),
+    lang: str = typer.Option("en", "--lang", help="en, zh or ja"),
+    today: str = TODAY,
+) -> None:
+    """Write the plan dossier or the progress report as a PDF with charts."""
+    from stcoord.plans.pages import build_dossier_pdf, build_progress_pdf
+    from stcoord.web.i18n import LANGUAGES
+
+    builders = {"dossier": build_dossier_pdf, "progress": build_progress_pdf}
+    if kind not in builders:
+        fail("the report is dossier or progress")
+    if lang not in LANGUAGES:
+        fail(f"--lang is one of {', '.join(LANGUAGES)}")
+    with friendly_errors(), cli_scope(write=False) as session:
+        pdf = builders[kind](session, cli_actor(session), key, lang=lang, today=_date(today))
+    output.write_bytes(pdf)
+    typer.echo(f"wrote {output} ({len(pdf) // 1024} KiB)")
