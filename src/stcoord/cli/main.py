@@ -58,6 +58,10 @@ def seed_command(
     for r in result.mechanisms:
         state = "created" if r.created else ("updated" if r.changed else "unchanged")
         typer.echo(f"mechanism {r.code}: {state}")
+    for key in result.plans_created:
+        typer.echo(f"plan {key}: replayed through its procedure")
+    for key in result.classifications_created:
+        typer.echo(f"classification {key}: created")
     for name in result.users_created:
         typer.echo(f"demo user {name} created (password: demo-password)")
 
