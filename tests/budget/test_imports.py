@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 from openpyxl import Workbook
-from sqlalchemy import BigInteger, cast, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from stcoord.audit.models import AuditRecord
@@ -60,10 +60,10 @@ def sql_totals(session: Session, source: str) -> tuple[int, dict[str, int]]:
     row = session.execute(
         select(
             func.count(BudgetLine.id),
-            *[func.coalesce(func.sum(cast(func.round(c * 100), BigInteger)), 0) for c in columns],
+            *[func.sum(c) for c in columns],
         ).where(BudgetLine.source == source)
     ).one()
-    return row[0], {p: int(v) for p, v in zip(PHASES, row[1:], strict=True)}
+    return row[0], {p: cents(v or 0) for p, v in zip(PHASES, row[1:], strict=True)}
 
 
 def run_import(
@@ -248,7 +248,7 @@ def test_a_bad_file_reports_every_bad_row_and_writes_nothing(db: Database) -> No
             [2025, "NSF", "L1", "Good line", "enacted", "100", "60", "40"],
             [2025, "NSF", "L2", "Unknown phase", "requested", "100", "100", ""],
             [2025, "NSF", "L3", "Negative", "enacted", "-5", "100", ""],
-            [2025, "NSF", "L1", "Duplicate of row 2", "enacted", "200", "60", "40"],
+            [2025, "NSF", "L1", "Good line", "enacted", "200", "60", "40"],  # duplicate
             [2025, "NSF", "L4", "Shares short", "enacted", "10", "50", "40"],
             ["20x4", "NSF", "L5", "Bad year", "enacted", "10", "100", ""],
             [2025, "NSF", "L6", "Not a number", "actual", "12abc", "100", ""],
@@ -257,24 +257,28 @@ def test_a_bad_file_reports_every_bad_row_and_writes_nothing(db: Database) -> No
     before = table_counts(db)
     with pytest.raises(ValidationFailed) as failure:
         run_import(db, LONG, data, "bad.csv", "bad")
-    found = {(d["row"], d["column"]) for d in failure.value.details}
-    assert (3, "phase") in found
-    assert (4, "amount") in found
-    assert (5, "amount") in found  # the duplicate line's conflicting enacted
-    assert (6, "share:AI, share:CSP") in found
-    assert (7, "fiscal_year") in found
-    assert (8, "amount") in found
-    assert not any(row == 2 for row, _ in found)
+    found = [(d["row"], d["column"]) for d in failure.value.details]
+    assert found == [
+        (3, "phase"),
+        (4, "amount"),
+        (5, "amount"),  # the duplicate line's enacted conflicts with row 2's
+        (6, "share:AI, share:CSP"),
+        (7, "fiscal_year"),
+        (8, "amount"),
+    ]
     messages = " | ".join(d["message"] for d in failure.value.details)
     assert "unknown phase 'requested'" in messages
     assert "negative amount" in messages
     assert "conflicts with 100.00 given for this line at row 2" in messages
     assert "90.00%" in messages
     assert "not a fiscal year: '20x4'" in messages
+    assert "not a number: '12abc'" in messages
     assert table_counts(db) == before
 
 
-def test_unknown_field_code_and_missing_column_are_reported_on_the_header(db: Database) -> None:
+def test_a_missing_column_stops_at_the_header_an_unknown_field_code_does_not(
+    db: Database,
+) -> None:
     data = csv_bytes(
         [
             ["fiscal_year", "agency", "title", "phase", "amount", "share:AI", "share:QUANTUM"],
@@ -283,9 +287,18 @@ def test_unknown_field_code_and_missing_column_are_reported_on_the_header(db: Da
     )
     with pytest.raises(ValidationFailed) as failure:
         run_import(db, LONG, data, "bad.csv", "bad")
-    found = {(d["row"], d["column"], d["message"]) for d in failure.value.details}
-    assert (1, "line_key", "column missing (needed for line_key)") in found
-    assert (1, "share:QUANTUM", "unknown field code 'QUANTUM'") in found
+    found = [(d["row"], d["column"], d["message"]) for d in failure.value.details]
+    assert found == [
+        (1, "line_key", "column missing (needed for line_key)"),
+        (1, "share:QUANTUM", "unknown field code 'QUANTUM'"),
+    ]
+    data = csv_bytes([[*HEADER, "share:QUANTUM"], [2025, "NSF", "L1", "x", "enacted", "-1", "100"]])
+    with pytest.raises(ValidationFailed) as failure:
+        run_import(db, LONG, data, "bad.csv", "bad")
+    assert [(d["row"], d["column"]) for d in failure.value.details] == [
+        (1, "share:QUANTUM"),
+        (2, "amount"),
+    ]
 
 
 def test_problems_are_capped_with_a_count_of_the_rest(db: Database) -> None:
@@ -396,7 +409,9 @@ def test_conflicting_phases_are_a_problem_unless_the_mapping_sums(db: Database) 
         [2024, "MEXT", "P2", "Same twice", "7", "", ""],
     ]
     with pytest.raises(ValidationFailed) as failure:
-        run_import(db, parse_mapping(WIDE.replace("MERGE", "strict")), csv_bytes(rows), "c.csv", "c")
+        run_import(
+            db, parse_mapping(WIDE.replace("MERGE", "strict")), csv_bytes(rows), "c.csv", "c"
+        )
     assert [(d["row"], d["column"]) for d in failure.value.details] == [
         (3, "initial+supplementary")
     ]
@@ -413,8 +428,20 @@ def test_xlsx_input_through_the_generic_mapping(db: Database) -> None:
     book = Workbook()
     sheet = book.active
     assert sheet is not None
-    sheet.append(["fiscal_year", "agency", "program", "line_key", "title", "enacted", "actual",
-                  "share:AI", "share:LSN", "steered_by"])
+    sheet.append(
+        [
+            "fiscal_year",
+            "agency",
+            "program",
+            "line_key",
+            "title",
+            "enacted",
+            "actual",
+            "share:AI",
+            "share:LSN",
+            "steered_by",
+        ]
+    )
     sheet.append([2024, "NSF", "CISE", "N-1", "AI institutes", 1250000.5, 1000000, 60, 40, ""])
     sheet.append([2024.0, "NSF", "CISE", 2, "Networking", "2,000", None, None, 100, "AI memo"])
     sheet.append([None] * 10)  # an empty row is skipped
@@ -436,10 +463,8 @@ def test_xlsx_input_through_the_generic_mapping(db: Database) -> None:
             ("D-1", None, None),
             ("N-1", None, "CISE"),
         ]
-        share_total = session.scalar(
-            select(func.sum(cast(func.round(BudgetShare.enacted * 100), BigInteger)))
-        )
-        assert share_total == 125000050 + 200000
+        share_total = session.scalar(select(func.sum(BudgetShare.enacted)))
+        assert share_total == Decimal("1250000.50") + Decimal("2000.00")
 
 
 def test_jsonl_explode_reads_parent_and_element(db: Database) -> None:
@@ -460,15 +485,22 @@ phases:
 """
     )
     lines = [
-        {"org": {"name": "NSF", "code": "A"}, "years": [{"fy": "2023", "spent": 1.5},
-                                                     {"fy": 2024, "spent": 2, "kind": "skip"}]},
+        {
+            "org": {"name": "NSF", "code": "A"},
+            "years": [{"fy": "2023", "spent": 1.5}, {"fy": 2024, "spent": 2, "kind": "skip"}],
+        },
         {"org": {"name": "NSF", "code": "B"}, "years": []},
         {"org": {"name": "NSF", "code": "C"}},
     ]
     data = ("\n".join(json.dumps(x) for x in lines) + "\n\nnot json\n").encode()
     with db.scope() as session:
         result = import_budget(
-            session, SYSTEM, mapping=mapping, data=data, filename="x.jsonl", source="j",
+            session,
+            SYSTEM,
+            mapping=mapping,
+            data=data,
+            filename="x.jsonl",
+            source="j",
             dry_run=True,
         )
     assert (result.rows, result.skipped, result.lines) == (4, 1, 1)
@@ -489,3 +521,41 @@ def test_shipped_mappings_parse_and_mapping_errors_name_their_line() -> None:
             "m.yaml",
         )
     assert failure.value.details[0]["path"].startswith("m.yaml:10: phases.enacted")
+
+
+def test_a_dry_run_leaves_no_trace_and_a_real_run_loads_the_shipped_classification(
+    db: Database,
+) -> None:
+    record = {
+        "agency": "NSF",
+        "sub-agency": "NSF",
+        "cfda": "47.070",
+        "title": "CISE",
+        "categories": ["Science and Technology - Research - General", "Education - X"],
+        "obligations": [{"x": "2024", "sam_estimate": 0.0, "sam_actual": 1000.0}],
+    }
+    data = (json.dumps(record) + "\n").encode()
+    mapping = shipped_mapping("us-program-inventory")
+    before = table_counts(db)
+    with db.scope() as session:
+        result = import_budget(
+            session,
+            SYSTEM,
+            mapping=mapping,
+            data=data,
+            filename="p.jsonl",
+            source="p",
+            dry_run=True,
+        )
+    assert result.lines == 1 and not result.written
+    assert table_counts(db) == before
+    run_import(db, mapping, data, "p.jsonl", "p")
+    with db.scope(write=False) as session:
+        shares = dict(
+            session.execute(
+                select(BudgetField.key, BudgetShare.actual).join(
+                    BudgetShare, BudgetShare.field_id == BudgetField.id
+                )
+            ).all()
+        )
+    assert shares == {"rd": Decimal("500.00"), "other": Decimal("500.00")}

@@ -281,3 +281,65 @@ def allocate_command(
         ["binding constraint", "shadow price"],
         [[b["description"], f"{b['shadow_price']:.4f}"] for b in result["binding"][:10]],
     )
+
+
+@app.command("import")
+def import_command(
+    path: Path = typer.Argument(..., help="CSV, XLSX or JSONL file."),
+    mapping: str = typer.Option(
+        ...,
+        "--mapping",
+        "-m",
+        help="A shipped mapping key (e.g. jp-administrative-review-2024, "
+        "us-program-inventory, generic) or a mapping file.",
+    ),
+    source: str = typer.Option(
+        None,
+        "--source",
+        help="Name of this import (default: the file "
+        "name); importing the same source again replaces its lines.",
+    ),
+    classification: str = typer.Option(None, "--classification", "-c"),
+    jurisdiction: str = typer.Option(None, "--jurisdiction", "-j"),
+    currency: str = typer.Option(None, "--currency"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Check everything, write nothing."),
+    as_json: bool = JSON,
+) -> None:
+    """Import budget lines through a mapping; every bad row is reported and nothing written."""
+    from stcoord.budget.imports import import_budget, parse_mapping, shipped_mapping
+
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        fail(f"cannot read {path}: {exc.strerror}")
+    with friendly_errors(as_json):
+        if Path(mapping).is_file():
+            text, name = read_text_arg(mapping)
+            spec = parse_mapping(text, name)
+        else:
+            spec = shipped_mapping(mapping)
+        if jurisdiction or currency:
+            spec = spec.overridden(jurisdiction=jurisdiction, currency=currency)
+        with cli_scope(write=True) as session:
+            result = import_budget(
+                session,
+                cli_actor(session),
+                mapping=spec,
+                data=data,
+                filename=path.name,
+                source=source or path.name,
+                classification_key=classification,
+                dry_run=dry_run,
+            )
+    if as_json:
+        emit_json(result.as_dict())
+        return
+    verb = "checked" if dry_run else "imported"
+    typer.echo(
+        f"{verb} {result.lines} lines from {result.rows} rows "
+        f"({result.skipped} skipped by the filter, {result.merged} merged)"
+    )
+    for phase, total in result.totals.items():
+        typer.echo(f"  {phase}: {total:,.2f}")
+    for problem in result.problems:
+        typer.echo(f"  row {problem.get('row')}, {problem.get('column')}: {problem['message']}")

@@ -91,9 +91,12 @@ def crosscut(
         stmt = stmt.where(Agency.code.in_(agencies))
     if fields:
         stmt = stmt.where(BudgetField.key.in_(fields))
+    # A group with no amount in this phase (e.g. next year's lines, requested only) is absent,
+    # not zero: a zero would read as a 100% cut.
     rows = [
-        (dict(zip(by, keys, strict=True)), amount or Decimal(0))
+        (dict(zip(by, keys, strict=True)), amount)
         for *keys, amount in session.execute(stmt).all()
+        if amount is not None
     ]
     if "field" in by and not fields:
         rows += _unclassified(session, actor, by, phase, jurisdiction, years, agencies)

@@ -27,6 +27,7 @@ import struct
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from operator import itemgetter
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -385,7 +386,6 @@ def _problem(row: int | None, column: str, message: str) -> dict[str, Any]:
 _YEAR = re.compile(r"^(?:FY)?\s*(\d{4})(?:\.0+)?$", re.IGNORECASE)
 _CURRENCY_CODE = re.compile(r"^[A-Z]{3}$")
 _HUNDRED = Decimal(100)
-_PLAIN = re.compile(r"\s*(-?)(\d{1,18})(?:\.(\d{0,2}))?\s*$")
 
 
 def _text(value: Any) -> str:
@@ -471,8 +471,10 @@ def _walk(value: Any, keys: list[str]) -> Any:
 
 # ----------------------------------------------------------------------------- reading files
 
-Getter = Callable[[Any, Any], Any]  # (record, exploded element) -> raw cell value
-Test = Callable[[Any, Any], bool]
+# Getters and tests take one context: a CSV/XLSX row (a list as wide as the header), or a
+# (record, exploded element) pair for JSON lines.
+Getter = Callable[[Any], Any]
+Test = Callable[[Any], bool]
 
 
 class _Unreadable(Exception):
@@ -512,11 +514,15 @@ def _csv_rows(data: bytes, spec: SourceSpec) -> tuple[list[str], Iterator[tuple[
     if header is None:
         raise _Unreadable(_problem(None, "file", "the file is empty"))
 
+    width = len(header)
+
     def rows() -> Iterator[tuple[int, Any]]:
         number = 1
         for row in reader:
             number += 1
             if any(row):
+                if len(row) < width:
+                    row.extend([""] * (width - len(row)))
                 yield number, row
 
     return [h.strip() for h in header], rows()
@@ -539,11 +545,13 @@ def _xlsx_rows(data: bytes, spec: SourceSpec) -> tuple[list[str], Iterator[tuple
         book.close()
         raise _Unreadable(_problem(None, "file", "the sheet is empty"))
 
+    width = len(header)
+
     def rows() -> Iterator[tuple[int, Any]]:
         try:
             for number, row in enumerate(cells, start=2):
                 if any(v is not None and v != "" for v in row):
-                    yield number, row
+                    yield number, [*row, *[None] * (width - len(row))]
         finally:
             book.close()
 
@@ -581,7 +589,7 @@ class _BadRecord:
 # One entry per line while reading: [packed, title, profile]. ``packed`` holds the first row,
 # whether only shifted records (year_offset) have reached the line so far, and the four phase
 # amounts in cents (NONE for no amount) in 41 bytes; ``profile`` is an interned tuple of the
-# attributes many lines share. About 350 bytes a line in all, measured with 1,000,000 lines.
+# attributes many lines share. About 400 bytes a line in all (measured with 1,000,000 lines).
 _PACK = struct.Struct("<qB4q")
 NONE = -(2**63)
 _ROW, _SHIFTED = 0, 1
@@ -618,7 +626,7 @@ class _Phase:
     index: int
     name: str
     label: str
-    read: Callable[[Any, Any], int | None]  # cents, or None; raises _CellError
+    read: Callable[[Any], int | None]  # cents, or None; raises _CellError
     year_offset: int
     when: list[Test]
 
@@ -641,17 +649,27 @@ class _Importer:
         self.ints: dict[int, int] = {}
         self.index = {h: i for i, h in reversed(list(enumerate(self.headers or []))) if h}
         self.missing: set[str] = set()
+        self.fatal = False  # the file's shape does not fit the mapping: rows are not read
         self.explode = m.explode.split(".") if m.explode else None
         if self.explode and self.kind != "jsonl":
-            self.problems.append(_problem(None, "explode", "explode needs a JSON-lines source"))
+            self.structural(_problem(None, "explode", "explode needs a JSON-lines source"))
         self.filters = [self._test(c, "filter") for c in m.filter]
         self.get_year, self.year_label = self._get(m.fiscal_year, "fiscal_year")
-        self.get_agency, self.agency_label = self._get(m.agency, "agency")
-        self.get_key, self.key_label = self._get(m.line_key, "line_key")
-        self.get_title = self._get(m.title, "title")[0] if m.title else None
-        self.get_program = self._get(m.program, "program")[0] if m.program else None
-        self.get_agency_name = self._get(m.agency_name, "agency_name")[0] if m.agency_name else None
-        self.get_currency, self.currency_label = self._get(m.currency, "currency")
+        self.get_agency, self.agency_label = self._text_get(m.agency, "agency")
+        self.get_key, self.key_label = self._text_get(m.line_key, "line_key")
+        self.get_title = self._text_get(m.title, "title")[0] if m.title else None
+        self.get_program = self._text_get(m.program, "program")[0] if m.program else None
+        self.get_agency_name = (
+            self._text_get(m.agency_name, "agency_name")[0] if m.agency_name else None
+        )
+        self.get_currency, self.currency_label = self._text_get(m.currency, "currency")
+        self.currency: str | None = None  # a constant currency is checked once, here
+        if "value" in m.currency.model_fields_set:
+            self.currency = _text(m.currency.value).upper()
+            if not _CURRENCY_CODE.match(self.currency):
+                self.structural(
+                    _problem(None, "currency", f"not a currency code: {self.currency!r}")
+                )
         self.phases = [self._phase(PHASES.index(p), p, a) for p, a in m.phases.items()]
         self.long: tuple[Getter, str, _Phase, dict[str, int]] | None = None
         if m.phase is not None:
@@ -683,70 +701,91 @@ class _Importer:
             line_key=self.key_label, agency=self.agency_label, shares=self.shares_label
         )
 
+    def structural(self, problem: dict[str, Any]) -> None:
+        self.problems.append(problem)
+        self.fatal = True
+
     # -- compiling the mapping into getters and tests
 
     def _get(self, ref: Ref, what: str) -> tuple[Getter, str]:
         if "value" in ref.model_fields_set:
             constant = ref.value
-            return (lambda r, e: constant), "(constant)"
+            return (lambda c: constant), "(constant)"
         if ref.element is not None:
             keys = ref.element.split(".")
             if not self.explode:
-                self.problems.append(_problem(None, what, "element needs explode"))
-            return (lambda r, e: _walk(e, keys)), f"{self.mapping.explode}[].{ref.element}"
+                self.structural(_problem(None, what, "element needs explode"))
+            return (lambda c: _walk(c[1], keys)), f"{self.mapping.explode}[].{ref.element}"
         name = ref.column if ref.column is not None else ref.path
         assert name is not None
         if self.kind == "jsonl":
             if ref.column is not None:
-                return (lambda r, e: r.get(name)), name
+                return (lambda c: c[0].get(name)), name
             keys = name.split(".")
-            return (lambda r, e: _walk(r, keys)), name
+            return (lambda c: _walk(c[0], keys)), name
         idx = self.index.get(name)
         if idx is None:
             if not ref.optional and name not in self.missing:
                 self.missing.add(name)
-                self.problems.append(_problem(1, name, f"column missing (needed for {what})"))
-            return (lambda r, e: None), name
-        return _cell(idx), name
+                self.structural(_problem(1, name, f"column missing (needed for {what})"))
+            return (lambda c: None), name
+        return itemgetter(idx), name
+
+    def _index_of(self, ref: Ref, label: str) -> int | None:
+        """The column index of a CSV or XLSX reference (None for JSON, constants, elements)."""
+        if self.headers is None or ref.element is not None or "value" in ref.model_fields_set:
+            return None
+        return self.index.get(label)
+
+    def _text_get(self, ref: Ref, what: str) -> tuple[Callable[[Any], str], str]:
+        """A getter of stripped text; straight from the row for CSV, whose cells are text."""
+        get, label = self._get(ref, what)
+        idx = self._index_of(ref, label) if self.kind == "csv" else None
+        if idx is not None:
+            return (lambda c: c[idx].strip()), label
+        return (lambda c: _text(get(c))), label
 
     def _test(self, cond: Condition, what: str) -> Test:
         get, _ = self._get(_ref_of(cond), what)
         if cond.empty is not None:
             want_empty = cond.empty
-            return lambda r, e: (_text(get(r, e)) == "") == want_empty
+            return lambda c: (_text(get(c)) == "") == want_empty
         if cond.equals is not None:
             return _equals(get, cond.equals)
         if cond.not_equals is not None:
             same = _equals(get, cond.not_equals)
-            return lambda r, e: not same(r, e)
+            return lambda c: not same(c)
         if cond.in_ is not None:
             tests = [_equals(get, v) for v in cond.in_]
-            return lambda r, e: any(t(r, e) for t in tests)
+            return lambda c: any(t(c) for t in tests)
         if cond.not_in is not None:
             tests = [_equals(get, v) for v in cond.not_in]
-            return lambda r, e: not any(t(r, e) for t in tests)
+            return lambda c: not any(t(c) for t in tests)
         if cond.contains is not None:
             needle = cond.contains
-            return lambda r, e: needle in _text(get(r, e))
+            return lambda c: needle in _text(get(c))
         bound = cond.less_than
         if isinstance(bound, Ref):
             other, _ = self._get(bound, what)
         else:
             constant = bound
-            other = lambda r, e: constant  # noqa: E731
-        return lambda r, e: _less(get(r, e), other(r, e))
+            other = lambda c: constant  # noqa: E731
+        return lambda c: _less(get(c), other(c))
 
     def _phase(self, index: int, name: str, spec: Amount) -> _Phase:
         refs = spec.sum if spec.sum is not None else [_ref_of(spec, spec.optional)]
         parts = [(*self._get(ref, name), ref) for ref in refs]
         scale = self.mapping.scale * (spec.scale if spec.scale is not None else 1)
-        readers = [_amount_reader(get, label, scale) for get, label, _ in parts]
+        readers = [
+            _amount_reader(get, label, scale, self._index_of(ref, label))
+            for get, label, ref in parts
+        ]
         zero_as_empty = spec.zero_as_empty
         if len(readers) == 1:
             only = readers[0]
             read = only
             if zero_as_empty:
-                read = lambda r, e: c if (c := only(r, e)) != 0 else None  # noqa: E731
+                read = lambda c: c if (c := only(c)) != 0 else None  # noqa: E731
         else:
             read = _sum_reader(readers, zero_as_empty)
         return _Phase(
@@ -789,7 +828,7 @@ class _Importer:
             )
             self.shares_label = label
             return
-        self.share_unit = Decimal(100) if spec.unit == "percent" else Decimal(1)
+        self.share_unit = 100.0 if spec.unit == "percent" else 1.0
         for code, ref in spec.columns.items():
             getter, label = self._get(ref, f"shares.{code}")
             fid = field_id(code, None, f"shares.columns.{code}")
@@ -797,14 +836,14 @@ class _Importer:
                 self.share_columns.append((fid, label, getter))
         if spec.prefix is not None:
             if self.headers is None:
-                self.problems.append(
+                self.structural(
                     _problem(None, "shares.prefix", "prefix works with CSV and XLSX headers")
                 )
             for i, header in enumerate(self.headers or []):
                 if header.startswith(spec.prefix) and i == self.index.get(header):
                     fid = field_id(header[len(spec.prefix) :], 1, header)
                     if fid is not None:
-                        self.share_columns.append((fid, header, _cell(i)))
+                        self.share_columns.append((fid, header, itemgetter(i)))
         self.shares_label = ", ".join(label for _, label, _ in self.share_columns) or "shares"
 
     # -- reading
@@ -820,10 +859,11 @@ class _Importer:
                 self.problems.append(_problem(number, "", record.message))
                 continue
             if explode is None:
-                if filters and not all(test(record, None) for test in filters):
+                context = record if self.headers is not None else (record, None)
+                if filters and not all(test(context) for test in filters):
                     stats.skipped += 1
                     continue
-                self.row(number, record, None)
+                self.row(number, context)
                 continue
             found = _walk(record, explode)
             if found is None:
@@ -832,10 +872,11 @@ class _Importer:
                 self.problems.append(_problem(number, ".".join(explode), "not a list"))
                 continue
             for element in found:
-                if filters and not all(test(record, element) for test in filters):
+                context = (record, element)
+                if filters and not all(test(context) for test in filters):
                     stats.skipped += 1
                     continue
-                self.row(number, record, element)
+                self.row(number, context)
 
     def year_of(self, raw: Any) -> int | None:
         try:
@@ -847,29 +888,35 @@ class _Importer:
                     self.years[raw] = year
             return year
 
-    def row(self, n: int, r: Any, e: Any) -> None:
+    def row(self, n: int, c: Any) -> None:
         problems = self.problems
         before = len(problems)
         try:
-            year = self.year_of(self.get_year(r, e))
+            year = self.year_of(self.get_year(c))
             if year is None:
                 problems.append(_problem(n, self.year_label, "is required"))
         except ValueError as exc:
             year = None
             problems.append(_problem(n, self.year_label, str(exc)))
-        agency = self.intern(_text(self.get_agency(r, e)))
-        line_key = _text(self.get_key(r, e))
+        agency = self.intern(self.get_agency(c))
+        line_key = self.get_key(c)
         if len(line_key) > 120:
             problems.append(_problem(n, self.key_label, "longer than 120 characters"))
-        title = (_text(self.get_title(r, e)) if self.get_title else "") or line_key
-        program = self.intern(_text(self.get_program(r, e))) if self.get_program else ""
-        agency_name = self.intern(_text(self.get_agency_name(r, e))) if self.get_agency_name else ""
-        currency = _text(self.get_currency(r, e)).upper()
-        if not _CURRENCY_CODE.match(currency):
-            problems.append(_problem(n, self.currency_label, f"not a currency code: {currency!r}"))
-        shares = self.read_shares(n, r, e)
-        steered = self.read_steered(r, e)
-        by_offset = self.read_amounts(n, r, e)
+        title = (self.get_title(c) if self.get_title else "") or line_key
+        program = self.intern(self.get_program(c)) if self.get_program else ""
+        agency_name = self.intern(self.get_agency_name(c)) if self.get_agency_name else ""
+        currency = self.currency
+        if currency is None:
+            currency = self.intern(self.get_currency(c).upper())
+            if not _CURRENCY_CODE.match(currency):
+                problems.append(
+                    _problem(n, self.currency_label, f"not a currency code: {currency!r}")
+                )
+        shares = self.read_shares(n, c)
+        steered = self.read_steered(c)
+        unread = len(problems)
+        by_offset = self.read_amounts(n, c)
+        unread = len(problems) - unread  # amount cells that could not be read
         labels = self.labels
         for offset, cents in by_offset.items():
             record = LineRecord(
@@ -878,13 +925,15 @@ class _Importer:
                 line_key=line_key,
                 title=title,
                 currency=currency,
-                amounts={PHASES[i]: None if c is None else _money(c) for i, c in enumerate(cents)},
+                amounts={PHASES[i]: None if v is None else _money(v) for i, v in enumerate(cents)},
                 program=program or None,
                 shares=shares or _NO_SHARES,
                 steered_by=steered,
                 agency_name=agency_name or None,
             )
             for column, message in check_record(record):
+                if column == "amounts" and unread:
+                    continue  # already reported: the amount is there but unreadable
                 problems.append(_problem(n, labels.get(column, column), message))
         self.stats.records += len(by_offset)
         if len(problems) > before or year is None:
@@ -901,28 +950,34 @@ class _Importer:
             key = (self.ints.setdefault(year + offset, year + offset), agency, line_key)
             self.merge(n, key, offset != 0, cents, title, profile)
 
-    def read_amounts(self, n: int, r: Any, e: Any) -> dict[int, list[int | None]]:
+    def read_amounts(self, n: int, c: Any) -> dict[int, list[int | None]]:
         own: list[int | None] = [None, None, None, None]
         by_offset: dict[int, list[int | None]] = {0: own}
         if self.long is not None:
             get_phase, phase_label, amount, spelled = self.long
-            name = _text(get_phase(r, e))
+            name = _text(get_phase(c))
             index = spelled.get(name.lower())
             if index is None:
                 self.problems.append(
                     _problem(n, phase_label, f"unknown phase {name!r}; use {', '.join(PHASES)}")
                 )
                 return by_offset
+            if amount.when and not all(test(c) for test in amount.when):
+                return by_offset
             try:
-                own[index] = amount.read(r, e)
+                cents = amount.read(c)
             except _CellError as exc:
                 self.problems.append(_problem(n, exc.column, str(exc)))
+                return by_offset
+            if amount.year_offset and cents is not None:
+                by_offset = {amount.year_offset: [None, None, None, None]}
+            by_offset[amount.year_offset][index] = cents
             return by_offset
         for phase in self.phases:
-            if phase.when and not all(test(r, e) for test in phase.when):
+            if phase.when and not all(test(c) for test in phase.when):
                 continue
             try:
-                cents = phase.read(r, e)
+                cents = phase.read(c)
             except _CellError as exc:
                 self.problems.append(_problem(n, exc.column, str(exc)))
                 continue
@@ -939,10 +994,10 @@ class _Importer:
             del by_offset[0]  # only shifted amounts: this row says nothing about its own year
         return by_offset
 
-    def read_shares(self, n: int, r: Any, e: Any) -> dict[int, float] | None:
+    def read_shares(self, n: int, c: Any) -> dict[int, float] | None:
         if self.share_list is not None:
             spec = self.share_list
-            raw = spec.get(r, e)
+            raw = spec.get(c)
             labels = raw if isinstance(raw, list) else _text(raw).split(spec.separator)
             fields: dict[int, None] = {}
             for label in labels:
@@ -958,24 +1013,27 @@ class _Importer:
             return None
         shares: dict[int, float] = {}
         for fid, label, get in self.share_columns:
-            text = _text(get(r, e))
+            raw = get(c)
+            if raw is None or raw == "":
+                continue
+            text = _text(raw)
             if not text:
                 continue
             try:
-                value = Decimal(text.rstrip("%").strip())
-                if not value.is_finite():
-                    raise InvalidOperation
-            except InvalidOperation:
+                value = float(text.rstrip("%"))
+                if not math.isfinite(value):
+                    raise ValueError
+            except ValueError:
                 self.problems.append(_problem(n, label, f"not a share: {text!r}"))
                 continue
             if value:
-                shares[fid] = shares.get(fid, 0.0) + float(value / self.share_unit)
+                shares[fid] = shares.get(fid, 0.0) + value / self.share_unit
         return shares or None
 
-    def read_steered(self, r: Any, e: Any) -> str | None:
+    def read_steered(self, c: Any) -> str | None:
         for tests, value, get in self.steered:
-            if all(test(r, e) for test in tests):
-                label = value if value is not None else _text(get(r, e)) if get else ""
+            if all(test(c) for test in tests):
+                label = value if value is not None else _text(get(c)) if get else ""
                 if label:
                     return self.intern(label[:200])
         return None
@@ -1134,43 +1192,48 @@ class _Importer:
             keys.clear()
 
 
-def _amount_reader(get: Getter, label: str, scale: Decimal) -> Callable[[Any, Any], int | None]:
-    """Read one cell as cents; plain decimal text with at most two decimals takes a fast path."""
+def _amount_reader(
+    get: Getter, label: str, scale: Decimal, index: int | None
+) -> Callable[[Any], int | None]:
+    """Read one cell as cents. Unsigned decimal text with at most two decimals (the common
+    case) is converted with string methods; anything else goes through Decimal."""
     plain = scale == 1
 
-    def read(r: Any, e: Any) -> int | None:
-        raw = get(r, e)
-        if raw is None:
-            return None
-        if plain and type(raw) is str:
-            match = _PLAIN.match(raw)
-            if match is not None:
-                sign, whole, fraction = match.groups()
-                cents = int(whole) * 100 + (int(fraction.ljust(2, "0")) if fraction else 0)
-                if cents < MAX_CENTS:
-                    return -cents if sign else cents
-            elif not raw.strip():
-                return None
+    def slow(raw: Any) -> int | None:
         try:
             number = _decimal(raw)
             return None if number is None else _cents(number, scale)
         except ValueError as exc:
             raise _CellError(label, str(exc)) from None
 
-    return read
+    def convert(raw: Any) -> int | None:
+        if plain and type(raw) is str:
+            whole, _, fraction = raw.partition(".")
+            if whole.isdecimal() and len(whole) <= 16:
+                if not fraction:
+                    return int(whole) * 100
+                if len(fraction) <= 2 and fraction.isdecimal():
+                    return int(whole) * 100 + int(fraction) * (10 if len(fraction) == 1 else 1)
+            elif not raw:
+                return None
+        return None if raw is None else slow(raw)
+
+    if index is not None:
+        return lambda c: convert(c[index])
+    return lambda c: convert(get(c))
 
 
 def _sum_reader(
-    readers: list[Callable[[Any, Any], int | None]], zero_as_empty: bool
-) -> Callable[[Any, Any], int | None]:
+    readers: list[Callable[[Any], int | None]], zero_as_empty: bool
+) -> Callable[[Any], int | None]:
     """The sum of several cells; empty cells count as nothing, all empty is no amount."""
 
-    def read(r: Any, e: Any) -> int | None:
+    def read(c: Any) -> int | None:
         total: int | None = None
         error: _CellError | None = None
         for reader in readers:
             try:
-                cents = reader(r, e)
+                cents = reader(c)
             except _CellError as exc:
                 error = error or exc
                 continue
@@ -1185,24 +1248,20 @@ def _sum_reader(
     return read
 
 
-def _cell(index: int) -> Getter:
-    return lambda r, e: r[index] if index < len(r) else None
-
-
 def _equals(get: Getter, constant: Scalar) -> Test:
     if isinstance(constant, int | float) and not isinstance(constant, bool):
         number = Decimal(repr(constant)) if isinstance(constant, float) else Decimal(constant)
 
-        def numeric(r: Any, e: Any) -> bool:
+        def numeric(c: Any) -> bool:
             try:
-                value = _decimal(get(r, e))
+                value = _decimal(get(c))
             except ValueError:
                 return False
             return value is not None and value == number
 
         return numeric
     text = _text(constant)
-    return lambda r, e: _text(get(r, e)) == text
+    return lambda c: _text(get(c)) == text
 
 
 def _less(a: Any, b: Any) -> bool:
@@ -1237,6 +1296,25 @@ def import_budget(
     require(actor, "budget.manage")
     if not source or len(source) > 200:
         raise ValidationFailed([("source", "give a source key of 1 to 200 characters")])
+    if not dry_run:
+        return _import(session, actor, mapping, data, filename, source, classification_key, False)
+    savepoint = session.begin_nested()  # a dry run may load a shipped classification: undo it
+    try:
+        return _import(session, actor, mapping, data, filename, source, classification_key, True)
+    finally:
+        savepoint.rollback()
+
+
+def _import(
+    session: Session,
+    actor: Actor,
+    mapping: BudgetMapping,
+    data: bytes,
+    filename: str,
+    source: str,
+    classification_key: str | None,
+    dry_run: bool,
+) -> ImportResult:
     classification: Classification | None = None
     wanted = classification_key or (mapping.shares.classification if mapping.shares else None)
     setup: list[dict[str, Any]] = []
@@ -1279,7 +1357,7 @@ def import_budget(
         )
     importer = _Importer(mapping, kind, headers, field_ids)
     importer.problems[:0] = setup
-    if not importer.problems:  # a missing column fails every row: say it once
+    if not (setup or importer.fatal):  # a missing column would fail every row: say it once
         try:
             importer.feed(rows)
         except (UnicodeDecodeError, csv.Error) as exc:

@@ -21,7 +21,6 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    Numeric,
     String,
     Text,
     UniqueConstraint,
@@ -29,10 +28,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from stcoord.db.base import Base, TimestampMixin, VersionedMixin, utcnow
+from stcoord.db.base import Base, Money, TimestampMixin, VersionedMixin, utcnow
 
 PHASES = ("request", "estimate", "enacted", "actual")
-Money = Numeric(20, 2)
 
 
 class Classification(TimestampMixin, Base):

@@ -1,4 +1,4 @@
-"""budget cube
+"""budget cube (money as integer cents)
 
 Revision ID: 0003
 Revises: 0002
@@ -165,7 +165,7 @@ def upgrade() -> None:
         sa.Column("title", sa.String(length=300), nullable=False),
         sa.Column("priority_set_id", sa.Integer(), nullable=False),
         sa.Column("base_year", sa.Integer(), nullable=False),
-        sa.Column("envelope", sa.Numeric(precision=20, scale=2), nullable=False),
+        sa.Column("envelope", sa.BigInteger(), nullable=False),
         sa.Column("parameters", sa.JSON(), nullable=False),
         sa.Column("result", sa.JSON(), nullable=False),
         sa.Column("created_by", sa.String(length=80), nullable=False),
@@ -209,7 +209,7 @@ def upgrade() -> None:
         sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("submitted_by", sa.String(length=80), nullable=True),
         sa.Column("line_count", sa.Integer(), nullable=False),
-        sa.Column("stated_total", sa.Numeric(precision=20, scale=2), nullable=True),
+        sa.Column("stated_total", sa.BigInteger(), nullable=True),
         sa.ForeignKeyConstraint(
             ["agency_id"],
             ["budget_agency.id"],
@@ -243,10 +243,10 @@ def upgrade() -> None:
         sa.Column("title", sa.Text(), nullable=False),
         sa.Column("currency", sa.String(length=3), nullable=False),
         sa.Column("classification_id", sa.Integer(), nullable=True),
-        sa.Column("request", sa.Numeric(precision=20, scale=2), nullable=True),
-        sa.Column("estimate", sa.Numeric(precision=20, scale=2), nullable=True),
-        sa.Column("enacted", sa.Numeric(precision=20, scale=2), nullable=True),
-        sa.Column("actual", sa.Numeric(precision=20, scale=2), nullable=True),
+        sa.Column("request", sa.BigInteger(), nullable=True),
+        sa.Column("estimate", sa.BigInteger(), nullable=True),
+        sa.Column("enacted", sa.BigInteger(), nullable=True),
+        sa.Column("actual", sa.BigInteger(), nullable=True),
         sa.Column("steered_by", sa.String(length=200), nullable=True),
         sa.Column("source", sa.String(length=200), nullable=True),
         sa.Column("data_call_id", sa.Integer(), nullable=True),
@@ -304,10 +304,10 @@ def upgrade() -> None:
         sa.Column("fiscal_year", sa.Integer(), nullable=False),
         sa.Column("agency_id", sa.Integer(), nullable=False),
         sa.Column("steered", sa.Boolean(), nullable=False),
-        sa.Column("request", sa.Numeric(precision=20, scale=2), nullable=True),
-        sa.Column("estimate", sa.Numeric(precision=20, scale=2), nullable=True),
-        sa.Column("enacted", sa.Numeric(precision=20, scale=2), nullable=True),
-        sa.Column("actual", sa.Numeric(precision=20, scale=2), nullable=True),
+        sa.Column("request", sa.BigInteger(), nullable=True),
+        sa.Column("estimate", sa.BigInteger(), nullable=True),
+        sa.Column("enacted", sa.BigInteger(), nullable=True),
+        sa.Column("actual", sa.BigInteger(), nullable=True),
         sa.ForeignKeyConstraint(
             ["field_id"],
             ["budget_field.id"],
