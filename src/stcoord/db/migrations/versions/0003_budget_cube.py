@@ -287,7 +287,18 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("budget_line", schema=None) as batch_op:
         batch_op.create_index(
-            "ix_budget_line_cube", ["jurisdiction_code", "fiscal_year", "agency_id"], unique=False
+            "ix_budget_line_cube",
+            [
+                "jurisdiction_code",
+                "agency_id",
+                "fiscal_year",
+                "program_id",
+                "request",
+                "estimate",
+                "enacted",
+                "actual",
+            ],
+            unique=False,
         )
         batch_op.create_index(
             batch_op.f("ix_budget_line_data_call_id"), ["data_call_id"], unique=False
@@ -326,7 +337,16 @@ def upgrade() -> None:
     with op.batch_alter_table("budget_share", schema=None) as batch_op:
         batch_op.create_index(
             "ix_budget_share_cube",
-            ["jurisdiction_code", "fiscal_year", "field_id", "agency_id"],
+            [
+                "jurisdiction_code",
+                "field_id",
+                "agency_id",
+                "fiscal_year",
+                "request",
+                "estimate",
+                "enacted",
+                "actual",
+            ],
             unique=False,
         )
         batch_op.create_index(batch_op.f("ix_budget_share_line_id"), ["line_id"], unique=False)
