@@ -84,7 +84,6 @@ TERMS: dict[str, dict[str, str]] = {
     },
     "method": {"direct": N_("Direct weights"), "ahp": N_("AHP pairwise comparison")},
     "unit": {
-        "units": N_("%(currency)s"),
         "thousands": N_("%(currency)s thousands"),
         "millions": N_("%(currency)s millions"),
         "billions": N_("%(currency)s billions"),
@@ -194,8 +193,10 @@ class Words:
     def unit(self, largest: float) -> tuple[float, str]:
         """(divisor, "USD millions") for amounts up to ``largest``."""
         divisor, word = bc.amount_unit(largest)
-        label = self.gettext(TERMS["unit"][word]) % {"currency": self.currency or ""}
-        return divisor, label.strip() or self.gettext("amount")
+        if word == "units":
+            return divisor, self.currency or self.gettext("amount")
+        message = TERMS["unit"][word]
+        return divisor, (self.gettext(message) % {"currency": self.currency or ""}).strip()
 
     def amount_title(self, largest: float) -> tuple[float, str]:
         divisor, unit = self.unit(largest)

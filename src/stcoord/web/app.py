@@ -56,6 +56,7 @@ def _mount_routes(app: FastAPI) -> None:
     from stcoord.auth.api import router as auth_api
     from stcoord.auth.pages import router as auth_pages
     from stcoord.budget.api import router as budget_api
+    from stcoord.budget.pages import router as budget_pages
     from stcoord.institutions.api import router as institutions_api
     from stcoord.institutions.pages import router as institutions_pages
     from stcoord.plans.api import router as plans_api
@@ -63,7 +64,7 @@ def _mount_routes(app: FastAPI) -> None:
 
     for router in (institutions_api, plans_api, budget_api, auth_api, audit_api):
         app.include_router(router, prefix="/api/v1")
-    for router in (institutions_pages, auth_pages, plans_pages):
+    for router in (institutions_pages, auth_pages, plans_pages, budget_pages):
         app.include_router(router)
 
 
