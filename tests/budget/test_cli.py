@@ -137,3 +137,11 @@ def test_scenarios_over_http(client, cli: Database) -> None:  # type: ignore[no-
         },
     )
     assert bad.status_code == 422
+
+
+def test_supplement_pdf_from_the_cli(cli: Database, tmp_path: Path) -> None:
+    out = tmp_path / "supplement.pdf"
+    text = run(
+        "budget", "supplement", "-o", str(out), "-c", "nitrd-pca-fy2020", "--years", "2022,2023"
+    )
+    assert "wrote" in text and out.read_bytes()[:4] == b"%PDF"

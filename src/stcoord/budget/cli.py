@@ -343,3 +343,33 @@ def import_command(
         typer.echo(f"  {phase}: {total:,.2f}")
     for problem in result.problems:
         typer.echo(f"  row {problem.get('row')}, {problem.get('column')}: {problem['message']}")
+
+
+@app.command("supplement")
+def supplement_command(
+    output: Path = typer.Option(..., "--output", "-o", help="PDF file to write."),
+    jurisdiction: str = typer.Option("US", "--jurisdiction", "-j"),
+    classification: str = typer.Option(None, "--classification", "-c"),
+    years: str = typer.Option(None, "--years", help="e.g. 2022,2023"),
+    phase: str = typer.Option("enacted", "--phase"),
+    lang: str = typer.Option("en", "--lang", help="en, zh or ja"),
+) -> None:
+    """Write the budget supplement (crosscut tables and charts) as a PDF."""
+    from stcoord.budget.pages import build_supplement_pdf
+
+    try:
+        year_list = [int(y) for y in _list(years)]
+    except ValueError:
+        fail(f"--years takes years such as 2022,2023, not {years!r}")
+    with friendly_errors(), cli_scope(write=False) as session:
+        pdf = build_supplement_pdf(
+            session,
+            cli_actor(session),
+            jurisdiction=jurisdiction.upper(),
+            classification=classification,
+            years=year_list or None,
+            phase=phase,
+            lang=lang,
+        )
+    output.write_bytes(pdf)
+    typer.echo(f"wrote {output} ({len(pdf) // 1024} KiB)")
