@@ -166,6 +166,7 @@ def replace_lines(
                 "source": source,
                 "data_call_id": data_call_id,
                 "version": 1,
+                "has_shares": bool(r.shares),
                 "created_at": now,
                 **{p: r.amounts.get(p) for p in PHASES},
             }

@@ -161,6 +161,7 @@ class BudgetLine(VersionedMixin, Base):
         Index(
             "ix_budget_line_cube",
             "jurisdiction_code",
+            "has_shares",
             "agency_id",
             "fiscal_year",
             "program_id",
@@ -190,6 +191,9 @@ class BudgetLine(VersionedMixin, Base):
     # The coordinating body or instrument that allocated or reviewed this money (e.g. "SIP",
     # "priorities memo"); empty when the ministry set it alone. Feeds the unity-of-powers check.
     steered_by: Mapped[str | None] = mapped_column(String(200))
+    # Whether the line is split across fields; the crosscut shows the others as unclassified
+    # (a flag rather than NOT IN over the share table: 0.45 s of a 0.5 s crosscut).
+    has_shares: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     source: Mapped[str | None] = mapped_column(String(200))
     data_call_id: Mapped[int | None] = mapped_column(
         ForeignKey("budget_data_call.id", ondelete="SET NULL"), index=True

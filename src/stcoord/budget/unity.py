@@ -74,7 +74,7 @@ def unity_check(
     ).where(
         BudgetLine.jurisdiction_code == jurisdiction,
         BudgetLine.fiscal_year == fiscal_year,
-        ~BudgetLine.id.in_(select(BudgetShare.line_id)),
+        BudgetLine.has_shares.is_(False),
     )
     steered, total = session.execute(restrict(rest, actor, "budget.read", BudgetLine)).one()
     if total:

@@ -248,6 +248,7 @@ def upgrade() -> None:
         sa.Column("enacted", sa.BigInteger(), nullable=True),
         sa.Column("actual", sa.BigInteger(), nullable=True),
         sa.Column("steered_by", sa.String(length=200), nullable=True),
+        sa.Column("has_shares", sa.Boolean(), nullable=False),
         sa.Column("source", sa.String(length=200), nullable=True),
         sa.Column("data_call_id", sa.Integer(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
@@ -290,6 +291,7 @@ def upgrade() -> None:
             "ix_budget_line_cube",
             [
                 "jurisdiction_code",
+                "has_shares",
                 "agency_id",
                 "fiscal_year",
                 "program_id",
