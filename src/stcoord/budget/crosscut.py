@@ -219,9 +219,7 @@ def _unclassified(
 ) -> list[tuple[dict[str, Any], Decimal]]:
     """Money on lines with no field shares, shown as its own field so totals still add up."""
     others = [d for d in by if d != "field"]
-    stmt = _grouped(BudgetLine, others, phase, jurisdiction).where(
-        BudgetLine.has_shares.is_(False)
-    )
+    stmt = _grouped(BudgetLine, others, phase, jurisdiction).where(BudgetLine.has_shares.is_(False))
     stmt = restrict(stmt, actor, "budget.read", BudgetLine)
     if years:
         stmt = stmt.where(BudgetLine.fiscal_year.in_(years))
