@@ -39,18 +39,28 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A served, migrated and seeded app; its URL."""
-    import uvicorn
-
+def e2e_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
+    """The migrated and seeded database behind the test server."""
     from stcoord.seed import seed_reference
-    from stcoord.web.app import create_app
 
     url = f"sqlite:///{tmp_path_factory.mktemp('e2e-db') / 'stcoord.db'}"
     upgrade(url)
     database = Database(make_engine(url))
     with database.scope() as session:
         seed_reference(session, SYSTEM)
+    yield database
+    database.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def base_url(e2e_database: Database) -> Iterator[str]:
+    """A served, migrated and seeded app; its URL."""
+    import uvicorn
+
+    from stcoord.web.app import create_app
+
+    database = e2e_database
+    url = database.engine.url.render_as_string(hide_password=False)
     app = create_app(Settings(database_url=url, secret_key="e2e-secret"), database)
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
@@ -64,7 +74,6 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=10)
-    database.engine.dispose()
 
 
 @pytest.fixture(scope="session")

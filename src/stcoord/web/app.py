@@ -6,6 +6,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+import anyio
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -38,6 +39,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     )
     app.state.settings = settings
     app.state.database = database or database_for(settings.database_url)
+    app.state.write_queue = anyio.Lock()  # SQLite writers wait here, not in worker threads
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key,

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from stcoord.auth.permissions import ANONYMOUS, Actor, PermissionDenied
 from stcoord.auth.service import actor_for, get_user, touch_token, user_for_token
@@ -20,11 +21,31 @@ CSRF_HEADER = "x-csrf-token"
 CSRF_FIELD = "csrf_token"
 
 
-def db_session(request: Request) -> Iterator[Session]:
-    """One transaction per request; writes take SQLite's write lock, reads do not."""
+async def db_session(request: Request) -> AsyncIterator[Session]:
+    """One transaction per request; writes take SQLite's write lock, reads do not.
+
+    Web writers queue on an async lock *before* taking a worker thread: waiting on the
+    process's thread lock inside worker threads let 40+ concurrent writes occupy every thread
+    while the one holding the lock needed a thread to finish (a deadlock seen with 48
+    concurrent PATCHes in benchmarks/bench_serving.py).
+    """
     write = request.method not in SAFE_METHODS
-    with request.app.state.database.scope(write=write) as session:
-        yield session
+    database = request.app.state.database
+    queue = request.app.state.write_queue if (write and database.sqlite) else None
+    if queue is not None:
+        await queue.acquire()
+    try:
+        scope = database.scope(write=write)
+        session = await run_in_threadpool(scope.__enter__)
+        try:
+            yield session
+        except BaseException as exc:
+            await run_in_threadpool(scope.__exit__, type(exc), exc, exc.__traceback__)
+            raise
+        await run_in_threadpool(scope.__exit__, None, None, None)
+    finally:
+        if queue is not None:
+            queue.release()
 
 
 # scope="function": the commit runs before the response is sent, so a failed commit is the
