@@ -31,6 +31,21 @@ def url_with(request: Request, **changes: Any) -> str:
     return f"{request.url.path}?{query}" if query else request.url.path
 
 
+class _LazyToken:
+    """The session's CSRF token, made only when a template prints it: a page without a form
+    then sets no session cookie (signing one cost about a third of an anonymous page's CPU in
+    benchmarks/bench_serving.py)."""
+
+    def __init__(self, request: Request) -> None:
+        self.request = request
+
+    def __str__(self) -> str:
+        return csrf_token(self.request)
+
+    def __html__(self) -> str:
+        return str(self)
+
+
 def render(
     request: Request,
     template: str,
@@ -50,7 +65,7 @@ def render(
         "ngettext": trans.ngettext,
         "name_in": lambda obj: local_name(obj, lang),
         "can": lambda action: allowed(actor, action),
-        "csrf_token": csrf_token(request),
+        "csrf_token": _LazyToken(request),
         "url_with": lambda **kw: url_with(request, **kw),
     }
     response = templates.TemplateResponse(
