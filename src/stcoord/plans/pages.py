@@ -647,6 +647,28 @@ def plan_page(
     return _page(request, "plans/plan.html", actor=actor, lang=lang, **context)
 
 
+def _post_form(
+    request: Request,
+    session: Session,
+    *,
+    form: str,
+    values: dict[str, Any],
+    write: Callable[[], Any],
+    flash: str | Callable[[Any], str],
+    redirect: str,
+    rerender: Callable[[Refusal], Response],
+) -> Response:
+    """Run one write from a form; on refusal roll back (nothing of a refused form may be
+    committed) and show the page again with the reasons and what was typed."""
+    try:
+        result = write()
+    except (GateBlocked, ValidationFailed, Conflict) as exc:
+        session.rollback()
+        return rerender(Refusal(form, exc, values))
+    request.session["flash"] = flash(result) if callable(flash) else flash
+    return RedirectResponse(redirect, status_code=303)
+
+
 def _plan_form(
     request: Request,
     session: Session,
@@ -658,19 +680,22 @@ def _plan_form(
     write: Callable[[], Any],
     flash: str | Callable[[Any], str],
 ) -> Response:
-    """Run one write; on refusal roll back and show the plan page with the reasons."""
-    try:
-        result = write()
-    except (GateBlocked, ValidationFailed, Conflict) as exc:
-        return _refused(request, session, actor, lang, key, Refusal(form, exc, values))
-    request.session["flash"] = flash(result) if callable(flash) else flash
-    return RedirectResponse(f"/plans/{key}#{form}", status_code=303)
+    """A form on the plan page."""
+    return _post_form(
+        request,
+        session,
+        form=form,
+        values=values,
+        write=write,
+        flash=flash,
+        redirect=f"/plans/{key}#{form}",
+        rerender=lambda refusal: _refused(request, session, actor, lang, key, refusal),
+    )
 
 
 def _refused(
     request: Request, session: Session, actor: Actor, lang: str, key: str, refusal: Refusal
 ) -> Response:
-    session.rollback()  # nothing of a refused form may be committed
     chosen = refusal.values.get("body") if refusal.form == "record-decision" else None
     context = _plan_context(session, actor, key, lang, None, chosen)
     context["refusal"] = refusal
@@ -943,22 +968,30 @@ def _task_form(
     write: Callable[[], Any],
     flash: str,
 ) -> Response:
-    try:
-        write()
-    except (ValidationFailed, Conflict) as exc:
-        session.rollback()
+    """A form on the task page."""
+
+    def rerender(refusal: Refusal) -> Response:
         context = _task_context(session, actor, key, code, lang, None)
-        context["refusal"] = Refusal(form, exc, values)
+        context["refusal"] = refusal
         return _page(
             request,
             "plans/task.html",
             actor=actor,
             lang=lang,
-            status_code=exc.status_code,
+            status_code=refusal.error.status_code,
             **context,
         )
-    request.session["flash"] = flash
-    return RedirectResponse(f"/plans/{key}/tasks/{code}#{form}", status_code=303)
+
+    return _post_form(
+        request,
+        session,
+        form=form,
+        values=values,
+        write=write,
+        flash=flash,
+        redirect=f"/plans/{key}/tasks/{code}#{form}",
+        rerender=rerender,
+    )
 
 
 @router.post("/plans/{key}/tasks/{code}/progress", response_class=HTMLResponse)
