@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -22,21 +21,10 @@ from stcoord.auth.permissions import Actor, Role, allowed
 from stcoord.db.session import Database
 from tests.conftest import fixture_text
 from tests.helpers import csrf_from, token_for
+from tests.meta import rules_advisory, rules_consultation, rules_portfolio
+from tests.meta.route_rule import Rule
 
 MINI = fixture_text("mini.yaml")
-
-
-@dataclass(frozen=True)
-class Rule:
-    action: str | None  # None: anyone may call it
-    path: dict[str, str] = field(default_factory=dict)
-    query: str = ""
-    json: Any = None
-    content: str | None = None
-    headers: dict[str, str] = field(default_factory=dict)
-    files: dict[str, tuple[str, bytes, str]] | None = None
-    csrf: bool = False  # a form post: send the session's CSRF token as a browser would
-    expected: frozenset[int] = frozenset()  # answers that are right for this route, not refusals
 
 
 BODY = {"code": "JP", "key": "mext"}
@@ -57,6 +45,9 @@ fields: [{key: A, name: A}]
 """
 TASKS_CSV = b"code,title,goal,lead_body,supporting,weight,budget_link,description\nT7,New,,,,,,\n"
 RULES: dict[tuple[str, str], Rule] = {
+    **rules_portfolio.RULES,
+    **rules_consultation.RULES,
+    **rules_advisory.RULES,
     ("GET", "/api/v1/mechanisms"): Rule(None),
     ("POST", "/api/v1/mechanisms"): Rule(
         "mechanism.write", content=MINI, headers={"content-type": "application/yaml"}
@@ -399,6 +390,8 @@ def _plan_fixture(db: Database) -> None:
             task="T1",
         )
         _budget_fixture(session)
+    for domain in (rules_portfolio, rules_consultation, rules_advisory):
+        domain.setup(db)
 
 
 def _budget_fixture(session: Any) -> None:

@@ -7,6 +7,7 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any
 
+from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
@@ -18,16 +19,31 @@ DEFAULT_LANGUAGE = "en"
 
 @lru_cache(maxsize=8)
 def translations(lang: str) -> NullTranslations:
-    """The catalogue of ``lang``; English (the source language) needs none."""
-    po = LOCALE_DIR / lang / "LC_MESSAGES" / "messages.po"
-    if lang == DEFAULT_LANGUAGE or not po.exists():
+    """The catalogue of ``lang``; English (the source language) needs none.
+
+    Each domain may keep its own ``<domain>.po`` beside ``messages.po``; they are merged.
+    """
+    catalog = merged_catalog(lang)
+    if lang == DEFAULT_LANGUAGE or catalog is None:
         return NullTranslations()
-    with po.open("rb") as handle:
-        catalog = read_po(handle, locale=lang)
     buffer = BytesIO()
     write_mo(buffer, catalog)  # fuzzy entries are left out, as gettext does
     buffer.seek(0)
     return Translations(buffer)
+
+
+def merged_catalog(lang: str) -> Catalog | None:
+    """Every ``.po`` file of ``lang`` as one catalogue (None when there is none)."""
+    files = sorted((LOCALE_DIR / lang / "LC_MESSAGES").glob("*.po"))
+    if not files:
+        return None
+    merged = Catalog(locale=lang)
+    for po in files:
+        with po.open("rb") as handle:
+            for message in read_po(handle, locale=lang):
+                if message.id and message.id not in merged:
+                    merged[message.id] = message
+    return merged
 
 
 def negotiate(query: str | None, cookie: str | None, accept_language: str | None) -> str:

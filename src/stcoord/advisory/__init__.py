@@ -1,0 +1,1 @@
+"""Advisory bodies: their reports, numbered recommendations, the government's responses, status."""

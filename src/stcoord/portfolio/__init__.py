@@ -1,0 +1,1 @@
+"""Portfolio: funded projects, investigators, overlap screening, adjudication, topic landscape."""
