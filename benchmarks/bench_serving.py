@@ -398,9 +398,12 @@ def reads_for(setup: Setup) -> list[Read]:
 
 def benchmark(setup: Setup, args: argparse.Namespace, workdir: Path) -> None:
     env = {**os.environ, "STCOORD_DATABASE_URL": setup.url, "STCOORD_SECRET_KEY": "bench-secret"}
+    env["STCOORD_READ_CACHE"] = "0" if args.no_read_cache else "1"
     app_target = ["stcoord.web.app:create_app", "--factory"]
     bare_target = ["--app-dir", str(HERE), "bare_starlette:create_app", "--factory"]
-    print(f"uvicorn options: {' '.join(uvicorn_options())}")
+    print(
+        f"uvicorn options: {' '.join(uvicorn_options())}; read cache: {env['STCOORD_READ_CACHE']}"
+    )
     print(
         f"wrk: -t{args.threads} -c{args.connections} -d{args.duration}s --latency "
         f"(after a {args.warmup} s warm-up), on {HOST} only"
@@ -491,6 +494,11 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--verbose", action="store_true", help="print wrk's own output")
+    parser.add_argument(
+        "--no-read-cache",
+        action="store_true",
+        help="serve with STCOORD_READ_CACHE=0: every read renders (the first read after a change)",
+    )
     args = parser.parse_args()
     # On SIGTERM, unwind through the finally blocks that stop the servers.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))

@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     secret_key: str = "dev-only-change-me"
     default_language: str = "en"
     session_https_only: bool = False
+    # Keep rendered mechanism pages and API reads until the next audited change
+    # (web/read_cache.py); off only to measure or debug the uncached path.
+    read_cache: bool = True
 
 
 @lru_cache(maxsize=1)

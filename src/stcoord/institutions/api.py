@@ -23,6 +23,7 @@ from stcoord.institutions.schemas import (
 )
 from stcoord.web.dependencies import CurrentActor, DbSession, check_csrf
 from stcoord.web.pagination import Page, PageParams, page_params, slice_page, sort_rows
+from stcoord.web.read_cache import cached_read, json_response
 
 router = APIRouter(tags=["mechanisms"], dependencies=[Depends(check_csrf)])
 Paging = Annotated[PageParams, Depends(page_params)]
@@ -30,20 +31,27 @@ YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/plain
 
 
 @router.get("/mechanisms", response_model=Page[JurisdictionSummaryRead])
-def list_mechanisms(session: DbSession, actor: CurrentActor, paging: Paging) -> dict[str, Any]:
+def list_mechanisms(
+    request: Request, session: DbSession, actor: CurrentActor, paging: Paging
+) -> Response:
     """Jurisdictions with the counts of their bodies, seats, mandates and relations."""
-    rows = sort_rows(
-        service.list_jurisdictions(session, actor),
-        paging.sort,
-        {"code": lambda r: r.code, "name": lambda r: r.name, "bodies": lambda r: r.bodies},
-    )
-    items, total = slice_page(rows, paging)
-    return {
-        "items": [asdict(r) for r in items],
-        "total": total,
-        "limit": paging.limit,
-        "offset": paging.offset,
-    }
+
+    def build() -> Response:
+        rows = sort_rows(
+            service.list_jurisdictions(session, actor),
+            paging.sort,
+            {"code": lambda r: r.code, "name": lambda r: r.name, "bodies": lambda r: r.bodies},
+        )
+        items, total = slice_page(rows, paging)
+        page = {
+            "items": [asdict(r) for r in items],
+            "total": total,
+            "limit": paging.limit,
+            "offset": paging.offset,
+        }
+        return json_response(Page[JurisdictionSummaryRead].model_validate(page))
+
+    return cached_read(request, session, actor, build)
 
 
 @router.post(
@@ -71,9 +79,13 @@ async def load_mechanism(request: Request, session: DbSession, actor: CurrentAct
 
 
 @router.get("/mechanisms/{code}")
-def get_mechanism(code: str, session: DbSession, actor: CurrentActor) -> dict[str, Any]:
+def get_mechanism(request: Request, code: str, session: DbSession, actor: CurrentActor) -> Response:
     """The whole mechanism in the file format's shape (JSON)."""
-    return service.export_mechanism(session, actor, code).model_dump(mode="json", by_alias=True)
+
+    def build() -> Response:
+        return json_response(service.export_mechanism(session, actor, code))
+
+    return cached_read(request, session, actor, build)
 
 
 @router.get(
@@ -93,6 +105,7 @@ def export_mechanism(code: str, session: DbSession, actor: CurrentActor) -> Resp
 
 @router.get("/mechanisms/{code}/bodies", response_model=Page[BodySummaryRead])
 def list_bodies(
+    request: Request,
     code: str,
     session: DbSession,
     actor: CurrentActor,
@@ -100,24 +113,28 @@ def list_bodies(
     level: str | None = None,
     kind: str | None = None,
     q: Annotated[str | None, Query(description="Search name, short name or key.")] = None,
-) -> dict[str, Any]:
-    rows, total = service.list_bodies(
-        session,
-        actor,
-        code,
-        level=level,
-        kind=kind,
-        q=q,
-        sort=paging.sort,
-        limit=paging.limit,
-        offset=paging.offset,
-    )
-    return {
-        "items": [asdict(r) for r in rows],
-        "total": total,
-        "limit": paging.limit,
-        "offset": paging.offset,
-    }
+) -> Response:
+    def build() -> Response:
+        rows, total = service.list_bodies(
+            session,
+            actor,
+            code,
+            level=level,
+            kind=kind,
+            q=q,
+            sort=paging.sort,
+            limit=paging.limit,
+            offset=paging.offset,
+        )
+        page = {
+            "items": [asdict(r) for r in rows],
+            "total": total,
+            "limit": paging.limit,
+            "offset": paging.offset,
+        }
+        return json_response(Page[BodySummaryRead].model_validate(page))
+
+    return cached_read(request, session, actor, build)
 
 
 def _body_detail(session: DbSession, code: str, body: Any) -> dict[str, Any]:
@@ -144,9 +161,16 @@ def _body_detail(session: DbSession, code: str, body: Any) -> dict[str, Any]:
 
 
 @router.get("/mechanisms/{code}/bodies/{key}", response_model=BodyDetailRead)
-def get_body(code: str, key: str, session: DbSession, actor: CurrentActor) -> dict[str, Any]:
+def get_body(
+    request: Request, code: str, key: str, session: DbSession, actor: CurrentActor
+) -> Response:
     """One body: seats, composition and decision rules, mandates, relations, children."""
-    return _body_detail(session, code, service.get_body(session, actor, code, key))
+
+    def build() -> Response:
+        body = service.get_body(session, actor, code, key)
+        return json_response(BodyDetailRead.model_validate(_body_detail(session, code, body)))
+
+    return cached_read(request, session, actor, build)
 
 
 @router.patch("/mechanisms/{code}/bodies/{key}", response_model=BodyDetailRead)

@@ -19,6 +19,7 @@ from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 from pydantic import BaseModel
+from sqlalchemy.orm import Session
 
 from stcoord.analytics.composition import RuleCheck, RuleSyntaxError, SeatCount, evaluate_rule
 from stcoord.analytics.diagnosis import Diagnosis
@@ -32,6 +33,7 @@ from stcoord.reports.orgchart import ChartBody, ChartRelation, org_chart_svg
 from stcoord.web.dependencies import CurrentActor, DbSession, Language, check_csrf
 from stcoord.web.i18n import local_name, translations
 from stcoord.web.pagination import PageParams, page_params
+from stcoord.web.read_cache import cached_read
 from stcoord.web.templating import render
 
 router = APIRouter(dependencies=[Depends(check_csrf)], include_in_schema=False)
@@ -214,8 +216,11 @@ def _page(
 
 @router.get("/", response_class=HTMLResponse)
 def overview(request: Request, session: DbSession, actor: CurrentActor, lang: Language) -> Response:
-    rows = service.list_jurisdictions(session, actor)
-    return _page(request, "index.html", actor=actor, lang=lang, jurisdictions=rows)
+    def build() -> Response:
+        rows = service.list_jurisdictions(session, actor)
+        return _page(request, "index.html", actor=actor, lang=lang, jurisdictions=rows)
+
+    return cached_read(request, session, actor, build, lang=lang)
 
 
 # ---------------------------------------------------------------- loading a file
@@ -360,6 +365,24 @@ def mechanism(
     paging: Paging,
 ) -> Response:
     """The mechanism with its org chart; an HTMX request for ``#bodies`` gets just the table."""
+    return cached_read(
+        request,
+        session,
+        actor,
+        lambda: _mechanism_page(request, code, session, actor, lang, filters, paging),
+        lang=lang,
+    )
+
+
+def _mechanism_page(
+    request: Request,
+    code: str,
+    session: Session,
+    actor: Actor,
+    lang: str,
+    filters: BodyFilters,
+    paging: PageParams,
+) -> Response:
     jurisdiction = service.get_jurisdiction(session, actor, code)
     rows, total = service.list_bodies(
         session, actor, code, **filters.as_kwargs(), limit=paging.limit, offset=paging.offset
@@ -489,8 +512,11 @@ def _body_context(session: DbSession, actor: Actor, code: str, key: str) -> dict
 def body_page(
     request: Request, code: str, key: str, session: DbSession, actor: CurrentActor, lang: Language
 ) -> Response:
-    context = _body_context(session, actor, code, key)
-    return _page(request, "body.html", actor=actor, lang=lang, **context)
+    def build() -> Response:
+        context = _body_context(session, actor, code, key)
+        return _page(request, "body.html", actor=actor, lang=lang, **context)
+
+    return cached_read(request, session, actor, build, lang=lang)
 
 
 @router.post("/mechanisms/{code}/bodies/{key}", response_class=HTMLResponse)
@@ -593,19 +619,22 @@ def diagnosis_page(
     lang: Language,
     field: str | None = None,
 ) -> Response:
-    jurisdiction = service.get_jurisdiction(session, actor, code)
-    field_key = field or default_field(jurisdiction)
-    return _page(
-        request,
-        "diagnosis.html",
-        actor=actor,
-        lang=lang,
-        j=jurisdiction,
-        field=field_key,
-        diagnosis=diagnose_loaded(jurisdiction, field_key),
-        field_by_key={f.key: f for f in jurisdiction.fields},
-        **evidence_links(jurisdiction),
-    )
+    def build() -> Response:
+        jurisdiction = service.get_jurisdiction(session, actor, code)
+        field_key = field or default_field(jurisdiction)
+        return _page(
+            request,
+            "diagnosis.html",
+            actor=actor,
+            lang=lang,
+            j=jurisdiction,
+            field=field_key,
+            diagnosis=diagnose_loaded(jurisdiction, field_key),
+            field_by_key={f.key: f for f in jurisdiction.fields},
+            **evidence_links(jurisdiction),
+        )
+
+    return cached_read(request, session, actor, build, lang=lang)
 
 
 @dataclass(frozen=True)
@@ -639,16 +668,19 @@ def compare_page(
     codes: Annotated[list[str] | None, Query()] = None,
     field: str = DEFAULT_FIELD,
 ) -> Response:
-    available = service.list_jurisdictions(session, actor)
-    chosen = chosen_codes(codes or [], available)
-    context: dict[str, Any] = {"available": available, "chosen": chosen, "field": field}
-    if 2 <= len(chosen) <= 3:
-        loaded = [service.get_jurisdiction(session, actor, c) for c in chosen]
-        diagnoses = tuple(diagnose_loaded(j, field) for j in loaded)
-        context.update(
-            jurisdictions=loaded,
-            comparison=Comparison(field, tuple(j.code for j in loaded), diagnoses),
-            fields=field_options(loaded),
-            links={j.code: evidence_links(j) for j in loaded},
-        )
-    return _page(request, "compare.html", actor=actor, lang=lang, **context)
+    def build() -> Response:
+        available = service.list_jurisdictions(session, actor)
+        chosen = chosen_codes(codes or [], available)
+        context: dict[str, Any] = {"available": available, "chosen": chosen, "field": field}
+        if 2 <= len(chosen) <= 3:
+            loaded = [service.get_jurisdiction(session, actor, c) for c in chosen]
+            diagnoses = tuple(diagnose_loaded(j, field) for j in loaded)
+            context.update(
+                jurisdictions=loaded,
+                comparison=Comparison(field, tuple(j.code for j in loaded), diagnoses),
+                fields=field_options(loaded),
+                links={j.code: evidence_links(j) for j in loaded},
+            )
+        return _page(request, "compare.html", actor=actor, lang=lang, **context)
+
+    return cached_read(request, session, actor, build, lang=lang)

@@ -20,6 +20,7 @@ from stcoord.db.session import Database, database_for
 from stcoord.errors import ServiceError
 from stcoord.institutions.mechanism_file import MechanismFileError
 from stcoord.web.dependencies import CsrfFailed, request_id
+from stcoord.web.read_cache import ReadCache
 
 STATIC_DIR = Path(__file__).parent / "static"
 log = logging.getLogger("stcoord.web")
@@ -39,6 +40,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     )
     app.state.settings = settings
     app.state.database = database or database_for(settings.database_url)
+    app.state.read_cache = ReadCache() if settings.read_cache else None
     app.state.write_queue = anyio.Lock()  # SQLite writers wait here, not in worker threads
     app.add_middleware(
         SessionMiddleware,
@@ -68,6 +70,16 @@ def _mount_routes(app: FastAPI) -> None:
         app.include_router(router, prefix="/api/v1")
     for router in (institutions_pages, auth_pages, plans_pages, budget_pages):
         app.include_router(router)
+    from stcoord.advisory.api import router as advisory_api
+    from stcoord.advisory.pages import router as advisory_pages
+
+    app.include_router(advisory_api, prefix="/api/v1")
+    app.include_router(advisory_pages)
+    from stcoord.consultation.api import router as consultation_api
+    from stcoord.consultation.pages import router as consultation_pages
+
+    app.include_router(consultation_api, prefix="/api/v1")
+    app.include_router(consultation_pages)
 
 
 def wants_json(request: Request) -> bool:
