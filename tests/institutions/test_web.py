@@ -302,6 +302,19 @@ def test_diagnosis_defaults_to_ai_and_translates_verdicts(client: TestClient) ->
     assert "满足" in page and "行政权与财权的统一" in page
 
 
+def test_diagnosis_sentences_are_translated_with_local_body_names(client: TestClient) -> None:
+    page = unescape(client.get("/mechanisms/JP/diagnosis?field=ai&lang=ja").text)
+    evidence = page[page.index('id="finding-1"') : page.index('id="finding-2"')]
+    # "CSTI (supra_ministerial)" becomes the Japanese name with the translated level
+    assert f"{CSTI_JA}（府省の上位）" in evidence, evidence[:2000]
+    assert "（全分野）" in evidence and "all fields" not in evidence
+    assert 'class="text" lang="en"' not in page
+    zh = unescape(client.get("/mechanisms/US/diagnosis?field=ai&lang=zh").text)
+    assert "预算主管部门参与其中" in zh  # OMB's seat on NSTC, the reason in Chinese
+    english = unescape(client.get("/mechanisms/US/diagnosis?field=ai&lang=en").text)
+    assert "budget authority at the table" in english
+
+
 def test_compare_page_puts_findings_against_jurisdictions(client: TestClient) -> None:
     response = client.get("/compare?codes=US&codes=JP&codes=CN&field=ai&lang=en")
     assert response.status_code == 200

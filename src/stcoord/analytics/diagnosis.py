@@ -138,11 +138,68 @@ class MechanismFacts:
     name: str = ""
 
 
+def N_(message: str) -> str:
+    """Mark an English message for translation; the web layer translates it (see Message)."""
+    return message
+
+
+@dataclass(frozen=True)
+class Param:
+    """One value in a :class:`Message`: ``kind`` tells a reader how to show it in its language.
+
+    ``body`` (value is a body key), ``term:<group>`` (a vocabulary word of that group),
+    ``terms:<group>`` (several, comma-separated), ``text`` (data, shown as it is) or
+    ``message`` (value is a nested template, formatted with the same parameters).
+    """
+
+    name: str
+    kind: str
+    value: str
+    english: str
+
+
+@dataclass(frozen=True)
+class Message:
+    """A sentence as an English template with named parameters, so it can be translated."""
+
+    template: str
+    params: tuple[Param, ...] = ()
+
+    def english(self) -> str:
+        return self.template.format(**{p.name: p.english for p in self.params})
+
+
+def _body(name: str, body: BodyFact) -> Param:
+    return Param(name, "body", body.key, body.label)
+
+
+def _term(name: str, group: str, value: str) -> Param:
+    return Param(name, f"term:{group}", value, value)
+
+
+def _terms(name: str, group: str, values: Iterable[str]) -> Param:
+    joined = ", ".join(values)
+    return Param(name, f"terms:{group}", joined, joined)
+
+
+def _text(name: str, value: object) -> Param:
+    return Param(name, "text", str(value), str(value))
+
+
+def _say(template: str, *params: Param) -> Message:
+    return Message(template, params)
+
+
 @dataclass(frozen=True)
 class Evidence:
     kind: str  # body | seat | mandate | relation | stage
     path: str
-    text: str
+    text: str  # in English; ``message`` is the same sentence for translation
+    message: Message | None = None
+
+
+def _evidence(kind: str, path: str, message: Message) -> Evidence:
+    return Evidence(kind, path, message.english(), message)
 
 
 @dataclass(frozen=True)
@@ -151,7 +208,22 @@ class FindingResult:
     title: str
     verdict: str
     evidence: tuple[Evidence, ...]
-    gaps: tuple[str, ...]
+    gaps: tuple[str, ...]  # in English; ``gap_messages`` are the same for translation
+    gap_messages: tuple[Message, ...] = ()
+
+
+def _finding(
+    n: int, verdict: str, evidence: Iterable[Evidence], gaps: Iterable[Message] = ()
+) -> FindingResult:
+    gap_messages = tuple(gaps)
+    return FindingResult(
+        n,
+        TITLES[n],
+        verdict,
+        tuple(evidence),
+        tuple(g.english() for g in gap_messages),
+        gap_messages,
+    )
 
 
 @dataclass(frozen=True)
@@ -172,6 +244,7 @@ class Diagnosis:
     findings: tuple[FindingResult, ...]
     checks: tuple[Check, ...]
     notes: tuple[str, ...] = ()
+    note_messages: tuple[Message, ...] = ()
 
 
 @dataclass
@@ -209,15 +282,41 @@ class _Index:
 
 
 def _mandate_ev(body: BodyFact, i: int, m: MandateFact) -> Evidence:
-    what = f"{m.affair}/{m.power}"
-    scope = "all fields" if m.scope == "all" else ", ".join(m.scope)
-    extra = f"; instrument: {m.instrument}" if m.instrument else ""
-    text = f"{body.label}: {what} ({scope}){': ' + m.description if m.description else ''}{extra}"
-    return Evidence("mandate", f"bodies/{body.key}/mandates[{i}]", text)
+    if m.scope == "all":
+        scope = _nested("scope", _say(N_("all fields")))
+    else:
+        scope = (_text("scope", ", ".join(m.scope)),)
+    if m.instrument:
+        instrument = _nested(
+            "instrument", _say(N_("; instrument: {name}"), _text("name", m.instrument))
+        )
+    else:
+        instrument = (_text("instrument", ""),)
+    message = _say(
+        N_("{body}: {affair}/{power} ({scope}){description}{instrument}"),
+        _body("body", body),
+        _term("affair", "affair", m.affair),
+        _term("power", "power", m.power),
+        *scope,
+        _text("description", f": {m.description}" if m.description else ""),
+        *instrument,
+    )
+    return _evidence("mandate", f"bodies/{body.key}/mandates[{i}]", message)
 
 
-def _seat_ev(body: BodyFact, i: int, seat: SeatFact, why: str) -> Evidence:
-    return Evidence("seat", f"bodies/{body.key}/seats[{i}]", f"{body.label}: {seat.title} ({why})")
+def _seat_ev(body: BodyFact, i: int, seat: SeatFact, why: Message) -> Evidence:
+    message = _say(
+        N_("{body}: {seat} ({why})"),
+        _body("body", body),
+        _text("seat", seat.title),
+        *_nested("why", why),
+    )
+    return _evidence("seat", f"bodies/{body.key}/seats[{i}]", message)
+
+
+def _nested(name: str, inner: Message) -> tuple[Param, ...]:
+    """The parameters of a message inside another: the inner template, then its own values."""
+    return (Param(name, "message", inner.template, inner.english()), *inner.params)
 
 
 def diagnose(facts: MechanismFacts, field_key: str) -> Diagnosis:
@@ -226,8 +325,13 @@ def diagnose(facts: MechanismFacts, field_key: str) -> Diagnosis:
     notes = []
     if facts.fields and field_key not in facts.fields:
         notes.append(
-            f"'{field_key}' is not among this mechanism's strategic fields; only mandates and "
-            "procedures covering all fields apply"
+            _say(
+                N_(
+                    "'{field}' is not among this mechanism's strategic fields; only mandates "
+                    "and procedures covering all fields apply"
+                ),
+                _text("field", field_key),
+            )
         )
     finding1, coordinators = _finding_1(index, field_key)
     findings = (
@@ -236,7 +340,14 @@ def diagnose(facts: MechanismFacts, field_key: str) -> Diagnosis:
         _finding_3(index, field_key),
         _finding_4(index, field_key),
     )
-    return Diagnosis(facts.code, field_key, findings, tuple(_checks(index)), tuple(notes))
+    return Diagnosis(
+        facts.code,
+        field_key,
+        findings,
+        tuple(_checks(index)),
+        tuple(n.english() for n in notes),
+        tuple(notes),
+    )
 
 
 def _verdict(strong: bool, weak: bool) -> str:
@@ -266,9 +377,9 @@ def _affairs_of(
             # Finance Minister on CSTI); a minister whose department spends its own money is
             # weaker evidence of budgetary coordination.
             if seat.holder_type == "budget_authority":
-                rank, why = 0, "budget authority at the table"
+                rank, why = 0, _say(N_("budget authority at the table"))
             else:
-                rank, why = 3, "its department allocates its own budget"
+                rank, why = 3, _say(N_("its department allocates its own budget"))
             ranked["budgetary"].append((rank, _seat_ev(body, i, seat, why)))
             if own:
                 direct.add("budgetary")
@@ -296,18 +407,21 @@ def _finding_1(index: _Index, field_key: str) -> tuple[FindingResult, list[str]]
             scored.append(((n, len(direct)), body, covered))
     if not scored:
         gap = (
-            "no supra-ministerial body has a mandate covering this field"
+            N_("no supra-ministerial body has a mandate covering this field")
             if supra
-            else "the mechanism has no supra-ministerial body"
+            else N_("the mechanism has no supra-ministerial body")
         )
-        return FindingResult(1, TITLES[1], NOT_MET, (), (gap,)), []
+        return _finding(1, NOT_MET, (), (_say(gap),)), []
     # Prefer the bodies that cover most affairs, and among them those that do so themselves
     # (CSTI rather than the Cabinet Office it sits in).
     best = max(score for score, _, _ in scored)
     winners = [(b, c) for score, b, c in scored if score == best]
     evidence: list[Evidence] = []
     for body, covered in winners:
-        evidence.append(Evidence("body", f"bodies/{body.key}", f"{body.label} ({body.level})"))
+        level = _say(
+            N_("{body} ({level})"), _body("body", body), _term("level", "level", body.level)
+        )
+        evidence.append(_evidence("body", f"bodies/{body.key}", level))
         for affair in AFFAIRS:
             evidence.extend(covered[affair][:EVIDENCE_PER_AFFAIR])
     gaps = []
@@ -315,11 +429,17 @@ def _finding_1(index: _Index, field_key: str) -> tuple[FindingResult, list[str]]
         body, covered = winners[0]
         missing = [a for a in AFFAIRS if not covered[a]]
         gaps.append(
-            f"{body.label} does not cover {', '.join(missing)} affairs for this field, "
-            "through its own mandates, its sub-bodies or a budget authority among its seats"
+            _say(
+                N_(
+                    "{body} does not cover {affairs} affairs for this field, through its own "
+                    "mandates, its sub-bodies or a budget authority among its seats"
+                ),
+                _body("body", body),
+                _terms("affairs", "affair", missing),
+            )
         )
     verdict = MET if best[0] == 3 else PARTIAL
-    result = FindingResult(1, TITLES[1], verdict, tuple(_dedupe(evidence)), tuple(gaps))
+    result = _finding(1, verdict, _dedupe(evidence), gaps)
     return result, [b.key for b, _ in winners]
 
 
@@ -344,8 +464,8 @@ def _priority_setters(index: _Index, field_key: str, coordinators: list[str]) ->
 def _finding_2(index: _Index, field_key: str, coordinators: list[str]) -> FindingResult:
     setters = _priority_setters(index, field_key, coordinators)
     if not setters:
-        return FindingResult(
-            2, TITLES[2], NOT_MET, (), ("no supra-ministerial body sets priorities for this field",)
+        return _finding(
+            2, NOT_MET, (), (_say(N_("no supra-ministerial body sets priorities for this field")),)
         )
     strong: list[Evidence] = []
     weak: list[Evidence] = []
@@ -360,18 +480,22 @@ def _finding_2(index: _Index, field_key: str, coordinators: list[str]) -> Findin
                     weak.append(_mandate_ev(body, i, m))
             for i, seat in enumerate(body.seats):
                 if _holds_budget_power(index, seat, field_key):
-                    strong.append(_seat_ev(body, i, seat, "a member holds budget power"))
+                    why = _say(N_("a member holds budget power"))
+                    strong.append(_seat_ev(body, i, seat, why))
             strong.extend(_money_relations(index, body))
     gaps = []
     if not strong:
-        names = ", ".join(s.label for s in setters)
         gaps.append(
-            f"the bodies that set priorities ({names}) neither allocate money, nor have a "
-            "budget authority among their members, nor issue a binding budget instrument"
+            _say(
+                N_(
+                    "the bodies that set priorities ({bodies}) neither allocate money, nor have "
+                    "a budget authority among their members, nor issue a binding budget "
+                    "instrument"
+                ),
+                _text("bodies", ", ".join(s.label for s in setters)),
+            )
         )
-    return FindingResult(
-        2, TITLES[2], _verdict(bool(strong), bool(weak)), tuple(_dedupe(strong + weak)), tuple(gaps)
-    )
+    return _finding(2, _verdict(bool(strong), bool(weak)), _dedupe(strong + weak), gaps)
 
 
 def _money_relations(index: _Index, body: BodyFact) -> list[Evidence]:
@@ -380,12 +504,24 @@ def _money_relations(index: _Index, body: BodyFact) -> list[Evidence]:
         if rel.from_body == body.key and rel.type in ("funds", "transfers_budget_to"):
             target = index.bodies.get(rel.to_body)
             if target is not None:
-                out.append(
-                    Evidence(
-                        "relation", f"relations[{i}]", f"{body.label} {rel.type} {target.label}"
-                    )
-                )
+                out.append(_relation_ev(i, body, rel.type, target))
     return out
+
+
+def _relation_ev(
+    i: int, source: BodyFact, type_: str, target: BodyFact, level: bool = False
+) -> Evidence:
+    params = (
+        _body("source", source),
+        _term("relation", "relation", type_),
+        _body("target", target),
+    )
+    if level:
+        template = N_("{source} {relation} {target} ({level})")
+        params = (*params, _term("level", "level", target.level))
+    else:
+        template = N_("{source} {relation} {target}")
+    return _evidence("relation", f"relations[{i}]", _say(template, *params))
 
 
 def _dedupe(items: Iterable[Evidence]) -> list[Evidence]:
@@ -421,11 +557,7 @@ def _finding_3(index: _Index, field_key: str) -> FindingResult:
             continue
         if rel.type not in ("advises", "reports_to"):
             continue
-        ev = Evidence(
-            "relation",
-            f"relations[{i}]",
-            f"{source.label} {rel.type} {target.label} ({target.level})",
-        )
+        ev = _relation_ev(i, source, rel.type, target, level=True)
         if rel.to_body in top and _advises_field(index, source, field_key):
             strong.append(ev)
         else:
@@ -436,59 +568,76 @@ def _finding_3(index: _Index, field_key: str) -> FindingResult:
             continue
         for i, seat in enumerate(body.seats):
             if seat.holder_type in EXPERT_HOLDERS and seat.count > 0:
-                strong.append(_seat_ev(body, i, seat, f"{seat.count} expert seat(s) in the body"))
+                why = _say(N_("{count} expert seat(s) in the body"), _text("count", seat.count))
+                strong.append(_seat_ev(body, i, seat, why))
     gaps = []
     if not strong:
         gaps.append(
-            "no advisory body advises a supra-ministerial or head-of-government body on this "
-            "field, and no expert sits in one"
+            _say(
+                N_(
+                    "no advisory body advises a supra-ministerial or head-of-government body "
+                    "on this field, and no expert sits in one"
+                )
+            )
         )
-    return FindingResult(
-        3, TITLES[3], _verdict(bool(strong), bool(weak)), tuple(strong + weak), tuple(gaps)
-    )
+    return _finding(3, _verdict(bool(strong), bool(weak)), strong + weak, gaps)
 
 
 # ---------------------------------------------------------------- finding 4
 
 
-def _stage_groups(index: _Index, stage: StageFact) -> dict[str, str]:
+def _stage_groups(index: _Index, stage: StageFact) -> dict[str, Message]:
     """Which groups a stage brings in, each with the reason."""
-    reached: dict[str, str] = {}
+    reached: dict[str, Message] = {}
     for channel in stage.channels:
         for group in CHANNEL_GROUPS.get(channel, ()):
-            reached.setdefault(group, f"channel {channel}")
+            reached.setdefault(
+                group, _say(N_("channel {channel}"), _term("channel", "channel", channel))
+            )
     involved = [index.bodies[k] for k in (stage.actor, *stage.participants) if k in index.bodies]
     government = [b for b in involved if b.level in ("ministerial", "agency")]
     if len(government) >= 2:
-        reached.setdefault("ministries", "participants " + ", ".join(b.key for b in government))
+        keys = ", ".join(b.key for b in government)
+        reached.setdefault("ministries", _say(N_("participants {bodies}"), _text("bodies", keys)))
     for body in involved:
         ministers = sum(s.count for s in body.seats if s.holder_type in GOVERNMENT_SEATS)
         if ministers >= 2:
-            reached.setdefault("ministries", f"{body.label} seats {ministers} ministers/heads")
+            reached.setdefault(
+                "ministries",
+                _say(
+                    N_("{body} seats {count} ministers/heads"),
+                    _body("body", body),
+                    _text("count", ministers),
+                ),
+            )
         for seat in body.seats:
             seat_group = SEAT_GROUPS.get(seat.holder_type)
             if seat_group and seat.count > 0:
-                reached.setdefault(seat_group, f"{body.label} seats {seat.title}")
+                reached.setdefault(
+                    seat_group,
+                    _say(N_("{body} seats {seat}"), _body("body", body), _text("seat", seat.title)),
+                )
     return reached
 
 
 def _finding_4(index: _Index, field_key: str) -> FindingResult:
     procedures = [p for p in index.facts.procedures if p.applies_to(field_key)]
     if not procedures:
-        return FindingResult(
-            4, TITLES[4], NOT_MET, (), ("no procedure template covers this field",)
-        )
+        return _finding(4, NOT_MET, (), (_say(N_("no procedure template covers this field")),))
     best: tuple[int, ProcedureFact, dict[str, list[Evidence]]] | None = None
     for proc in procedures:
         by_group: dict[str, list[Evidence]] = {g: [] for g in GROUPS}
         for seq, stage in enumerate(proc.stages, start=1):
             for group, why in _stage_groups(index, stage).items():
+                message = _say(
+                    N_("{group}: stage {seq} '{stage}' ({why})"),
+                    _term("group", "group", group),
+                    _text("seq", seq),
+                    _text("stage", stage.name),
+                    *_nested("why", why),
+                )
                 by_group[group].append(
-                    Evidence(
-                        "stage",
-                        f"procedures/{proc.key}/stages/{stage.key}",
-                        f"{group}: stage {seq} '{stage.name}' ({why})",
-                    )
+                    _evidence("stage", f"procedures/{proc.key}/stages/{stage.key}", message)
                 )
         covered = sum(1 for g in GROUPS if by_group[g])
         if best is None or covered > best[0]:
@@ -498,12 +647,18 @@ def _finding_4(index: _Index, field_key: str) -> FindingResult:
     evidence = [e for g in GROUPS for e in by_group[g]]
     missing = [g for g in GROUPS if not by_group[g]]
     gaps = (
-        (f"procedure '{proc.name}' brings in no {', '.join(missing)} at any stage",)
+        (
+            _say(
+                N_("procedure '{procedure}' brings in no {groups} at any stage"),
+                _text("procedure", proc.name),
+                _terms("groups", "group", missing),
+            ),
+        )
         if missing
         else ()
     )
     verdict = MET if covered == 3 else PARTIAL if covered else NOT_MET
-    return FindingResult(4, TITLES[4], verdict, tuple(evidence), gaps)
+    return _finding(4, verdict, evidence, gaps)
 
 
 # ---------------------------------------------------------------- checks

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -22,7 +22,7 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from stcoord.analytics.composition import RuleCheck, RuleSyntaxError, SeatCount, evaluate_rule
-from stcoord.analytics.diagnosis import Diagnosis
+from stcoord.analytics.diagnosis import Diagnosis, Message, Param
 from stcoord.auth.permissions import Actor, permits, require
 from stcoord.errors import Conflict, ValidationFailed
 from stcoord.institutions import service
@@ -162,6 +162,11 @@ TERMS: dict[str, dict[str, str]] = {
         "stage": N_("Stage"),
     },
     "check": {"composition": N_("Composition"), "decision": N_("Decision rule")},
+    "group": {
+        "ministries": N_("ministries"),
+        "industry": N_("industry"),
+        "academia": N_("academia"),
+    },
     "chart": {"tree": N_("part of / reports to")},
 }
 FINDING_TITLES = {
@@ -185,6 +190,39 @@ def term_function(lang: str) -> Callable[[str, str | None], str]:
     return term
 
 
+def say_function(lang: str) -> Callable[[Message, Mapping[str, Body] | None], str]:
+    """``say(message, bodies)``: a diagnosis sentence in ``lang``, bodies by their local names."""
+    gettext = translations(lang).gettext
+    term = term_function(lang)
+    comma = "、" if lang in ("zh", "ja") else ", "
+
+    def show(param: Param, params: Mapping[str, str], bodies: Mapping[str, Body] | None) -> str:
+        kind, _, group = param.kind.partition(":")
+        if kind == "body":
+            body = (bodies or {}).get(param.value)
+            return local_name(body, lang) if body is not None else param.english
+        if kind == "term":
+            return term(group, param.value)
+        if kind == "terms":
+            return comma.join(term(group, v.strip()) for v in param.value.split(","))
+        if kind == "message":
+            return gettext(param.value).format(**params)
+        return param.value
+
+    def say(message: Message, bodies: Mapping[str, Body] | None = None) -> str:
+        plain = {p.name: show(p, {}, bodies) for p in message.params if p.kind != "message"}
+        shown = {
+            p.name: show(p, plain, bodies) if p.kind == "message" else plain[p.name]
+            for p in message.params
+        }
+        try:
+            return gettext(message.template).format(**shown)
+        except (KeyError, IndexError, ValueError):  # a translation that lost a placeholder
+            return message.english()
+
+    return say
+
+
 def _page(
     request: Request,
     template: str,
@@ -205,6 +243,7 @@ def _page(
         status_code=status_code,
         block_name=block_name,
         term=term_function(lang),
+        say=say_function(lang),
         finding_title=lambda n: gettext(FINDING_TITLES.get(n, str(n))),
         flash=gettext(flash) if flash else None,
         **context,
@@ -598,7 +637,11 @@ def evidence_href(code: str, bodies_of: Callable[[str], list[Body]]) -> Callable
 
 def evidence_links(jurisdiction: Jurisdiction) -> dict[str, Any]:
     bodies_of = evidence_bodies(jurisdiction)
-    return {"bodies_of": bodies_of, "href_of": evidence_href(jurisdiction.code, bodies_of)}
+    return {
+        "bodies_of": bodies_of,
+        "href_of": evidence_href(jurisdiction.code, bodies_of),
+        "named": {b.key: b for b in jurisdiction.bodies},
+    }
 
 
 def default_field(jurisdiction: Jurisdiction) -> str:

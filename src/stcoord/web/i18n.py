@@ -7,7 +7,7 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any
 
-from babel.messages.catalog import Catalog
+from babel.messages.catalog import Catalog, Message
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
@@ -41,9 +41,15 @@ def merged_catalog(lang: str) -> Catalog | None:
     for po in files:
         with po.open("rb") as handle:
             for message in read_po(handle, locale=lang):
-                if message.id and message.id not in merged:
+                # A translated entry wins over an untranslated or fuzzy one from another file.
+                if message.id and (message.id not in merged or not _usable(merged[message.id])):
                     merged[message.id] = message
     return merged
+
+
+def _usable(message: Message) -> bool:
+    strings = message.string if isinstance(message.string, tuple) else (message.string,)
+    return all(strings) and not message.fuzzy
 
 
 def negotiate(query: str | None, cookie: str | None, accept_language: str | None) -> str:
