@@ -511,7 +511,7 @@ def _money_relations(index: _Index, body: BodyFact) -> list[Evidence]:
 def _relation_ev(
     i: int, source: BodyFact, type_: str, target: BodyFact, level: bool = False
 ) -> Evidence:
-    params = (
+    params: tuple[Param, ...] = (
         _body("source", source),
         _term("relation", "relation", type_),
         _body("target", target),
