@@ -1,1 +1,1 @@
-"""Consultations: participants, comments on drafts, statements and votes, Delphi rounds, dispositions."""
+"""Consultations: participants, comments on drafts, statements, votes, Delphi, dispositions."""

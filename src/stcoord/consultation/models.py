@@ -202,3 +202,20 @@ class DelphiRating(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, nullable=False
     )
+
+
+class ChannelInput(Base):
+    """The plan's :class:`~stcoord.plans.models.StageInput` row that says this consultation
+    heard a channel (one per consultation and channel): the gate ``channels_heard`` reads it."""
+
+    __tablename__ = "consultation_channel_input"
+    __table_args__ = (UniqueConstraint("consultation_id", "channel"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(
+        ForeignKey("consultation.id", ondelete="CASCADE"), index=True, nullable=False
+    )
+    channel: Mapped[str] = mapped_column(String(40), nullable=False)
+    stage_input_id: Mapped[int] = mapped_column(
+        ForeignKey("stage_input.id", ondelete="CASCADE"), nullable=False
+    )

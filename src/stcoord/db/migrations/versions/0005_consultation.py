@@ -61,6 +61,38 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_consultation_stage_id"), ["stage_id"], unique=False)
 
     op.create_table(
+        "consultation_channel_input",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("consultation_id", sa.Integer(), nullable=False),
+        sa.Column("channel", sa.String(length=40), nullable=False),
+        sa.Column("stage_input_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["consultation_id"],
+            ["consultation.id"],
+            name=op.f("fk_consultation_channel_input_consultation_id_consultation"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["stage_input_id"],
+            ["stage_input.id"],
+            name=op.f("fk_consultation_channel_input_stage_input_id_stage_input"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_consultation_channel_input")),
+        sa.UniqueConstraint(
+            "consultation_id",
+            "channel",
+            name=op.f("uq_consultation_channel_input_consultation_id_channel"),
+        ),
+    )
+    with op.batch_alter_table("consultation_channel_input", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_consultation_channel_input_consultation_id"),
+            ["consultation_id"],
+            unique=False,
+        )
+
+    op.create_table(
         "consultation_participant",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("consultation_id", sa.Integer(), nullable=False),
@@ -340,6 +372,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_consultation_participant_consultation_id"))
 
     op.drop_table("consultation_participant")
+    with op.batch_alter_table("consultation_channel_input", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_consultation_channel_input_consultation_id"))
+
+    op.drop_table("consultation_channel_input")
     with op.batch_alter_table("consultation", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_consultation_stage_id"))
         batch_op.drop_index(batch_op.f("ix_consultation_plan_id"))
