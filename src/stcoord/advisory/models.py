@@ -86,7 +86,7 @@ class Recommendation(TimestampMixin, VersionedMixin, Base):
     responses: Mapped[list[Response]] = relationship(
         back_populates="recommendation",
         cascade="all, delete-orphan",
-        order_by="(Response.on_date, Response.id)",
+        order_by="Response.id",
     )
     links: Mapped[list[TaskLink]] = relationship(
         back_populates="recommendation", cascade="all, delete-orphan", order_by="TaskLink.id"
