@@ -23,6 +23,9 @@ def normalise_url(url: str) -> str:
     return url
 
 
+POOL_LIMIT = 64  # connections per engine, above the 40 worker threads plus the event loop
+
+
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
@@ -31,11 +34,17 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine for ``url``; SQLite gets WAL, foreign keys, a busy timeout and
     ``BEGIN IMMEDIATE`` so a transaction never has to upgrade from a read lock to a write lock."""
     url = normalise_url(url)
+    # More connections than the server's worker threads (anyio's default is 40): signed-in
+    # requests look their user up on the event loop, and with the default pool (5 + 10) that
+    # lookup could wait for a connection held by a thread that needs the loop to return it.
+    kwargs = {"pool_size": 10, "max_overflow": POOL_LIMIT - 10, **kwargs}
     if not is_sqlite(url):
         return create_engine(url, pool_pre_ping=True, **kwargs)
     parsed = make_url(url)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    else:
+        kwargs = {}  # an in-memory database lives in one connection (SingletonThreadPool)
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
     _install_sqlite_hooks(engine)
     return engine
