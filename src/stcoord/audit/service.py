@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from stcoord.audit.models import AuditRecord
 from stcoord.auth.permissions import Actor, restrict
+from stcoord.db.base import utcnow
 
 
 def record_change(
@@ -36,6 +37,33 @@ def record_change(
     )
     session.add(record)
     return record
+
+
+def record_changes(session: Session, changes: list[dict[str, Any]]) -> None:
+    """Bulk :func:`record_change`: one executemany INSERT for many records (same columns).
+
+    Each item holds ``actor`` and the keyword arguments of :func:`record_change`; the rows are
+    the ones it would add, written when this is called (the consultation vote batcher)."""
+    if not changes:
+        return
+    rows = []
+    for c in changes:
+        actor: Actor = c["actor"]
+        rows.append(
+            {
+                "at": utcnow(),
+                "actor_id": actor.user_id,
+                "actor_name": actor.username,
+                "request_id": actor.request_id,
+                "action": c["action"],
+                "object_type": c["object_type"],
+                "object_key": c["object_key"],
+                "summary": c.get("summary"),
+                "before": c["before"],
+                "after": c["after"],
+            }
+        )
+    session.execute(insert(AuditRecord), rows)
 
 
 def changed_fields(

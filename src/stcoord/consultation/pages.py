@@ -21,21 +21,24 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 import stcoord.flows  # noqa: F401  (the plan engine's gate sees consultation facts)
-from stcoord.auth.permissions import Actor, permits, require
+from stcoord.auth.permissions import Actor, PermissionDenied, permits, require
 from stcoord.consultation import dashboard, delphi, reports, schemas, service
 from stcoord.consultation.api import boxed, sort_keys
 from stcoord.consultation.models import KINDS, OUTCOMES, SECTORS
 from stcoord.errors import ServiceError, ValidationFailed
 from stcoord.reports import charts
 from stcoord.reports.pdf import html_to_pdf
+from stcoord.web import vote_batcher
 from stcoord.web.dependencies import CurrentActor, DbSession, Language, check_csrf
 from stcoord.web.i18n import LANGUAGES, translations
 from stcoord.web.pagination import PageParams, page_params, slice_page, sort_rows
 from stcoord.web.templating import render
 
 router = APIRouter(dependencies=[Depends(check_csrf)], include_in_schema=False)
+vote_router = APIRouter(dependencies=[Depends(check_csrf)], include_in_schema=False)  # see api.py
 Paging = Annotated[PageParams, Depends(page_params)]
 
 
@@ -384,59 +387,70 @@ def add_statement(
     )
 
 
-@router.post("/consultations/{key}/statements/{number}/vote", response_class=HTMLResponse)
-def vote(
+@vote_router.post("/consultations/{key}/statements/{number}/vote", response_class=HTMLResponse)
+async def vote(
     request: Request,
     key: str,
     number: int,
-    session: DbSession,
-    actor: CurrentActor,
     lang: Language,
     value: Annotated[int, Form()],
 ) -> Response:
-    """Vote; an HTMX request gets back the statement's card with the new counts."""
-    require(actor, "consultation.participate")
+    """Vote; an HTMX request gets back the statement's card with the new counts.
+
+    Recorded by the app's vote batcher (group commit, ``web/vote_batcher.py``),
+    committed before this answers; the page is then read in a read-only session."""
+    outcome = await vote_batcher.cast(request, vote_batcher.VoteIn(key, number, value))
+    if isinstance(outcome.result, PermissionDenied):
+        raise outcome.result
+    error = outcome.result if isinstance(outcome.result, ServiceError) else None
     htmx = request.headers.get("hx-request") == "true"
-    if not htmx:
-        return _form(
-            request,
-            session,
-            actor,
-            lang,
-            key,
-            lambda: service.cast_vote(session, actor, key=key, statement=number, value=value),
-            "vote",
-            {},
-            url=f"/consultations/{key}#s{number}",
+    if not htmx and error is None:
+        return _done(request, f"/consultations/{key}#s{number}", "vote")
+    return await run_in_threadpool(_vote_page, request, key, number, outcome.actor, lang, error)
+
+
+def _vote_page(
+    request: Request,
+    key: str,
+    number: int,
+    actor: Actor,
+    lang: str,
+    error: ServiceError | None,
+) -> Response:
+    with request.app.state.database.scope(write=False) as session:
+        if request.headers.get("hx-request") != "true":  # a refused form: the page, reasons
+            assert error is not None
+            ctx = _context(session, actor, key)
+            ctx.update(error=error, values={})
+            return _page(
+                request,
+                "consultation/show.html",
+                actor=actor,
+                lang=lang,
+                status_code=error.status_code,
+                **ctx,
+            )
+        c = service.get_consultation(session, actor, key)
+        me = service.my_participant(session, actor, c)
+        row = next(
+            (
+                r
+                for r in service.list_statements(session, actor, key=key, for_participant=me)
+                if r.statement.number == number
+            ),
+            None,
         )
-    error = None
-    try:
-        service.cast_vote(session, actor, key=key, statement=number, value=value)
-        session.flush()
-    except ServiceError as exc:
-        session.rollback()
-        error = exc
-    c = service.get_consultation(session, actor, key)
-    me = service.my_participant(session, actor, c)
-    row = next(
-        (
-            r
-            for r in service.list_statements(session, actor, key=key, for_participant=me)
-            if r.statement.number == number
-        ),
-        None,
-    )
-    return _page(
-        request,
-        "consultation/_statement.html",
-        actor=actor,
-        lang=lang,
-        status_code=200,
-        c=c,
-        me=me,
-        s=row,
-        vote_error=error,
-    )
+        return _page(
+            request,
+            "consultation/_statement.html",
+            actor=actor,
+            lang=lang,
+            status_code=200,
+            c=c,
+            me=me,
+            s=row,
+            vote_error=error,
+        )
 
 
 # ---------------------------------------------------------------- Delphi
