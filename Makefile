@@ -64,6 +64,13 @@ typecheck:
 bench: install-dev
 	$(BIN)/python benchmarks/bench_mechanism_load.py
 	$(BIN)/python benchmarks/bench_diagnosis.py
+	$(BIN)/python benchmarks/bench_consensus.py
+	$(BIN)/python benchmarks/bench_consensus_vs_red_dwarf.py
+	$(BIN)/python benchmarks/bench_advisory.py
+	$(BIN)/python benchmarks/bench_portfolio_import.py
+	$(BIN)/python benchmarks/bench_screen.py compare 100000
+	$(BIN)/python benchmarks/bench_screen.py scale 1000000
+	$(BIN)/python benchmarks/bench_votes.py
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) var

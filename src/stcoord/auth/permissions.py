@@ -77,6 +77,51 @@ POLICY: dict[str, dict[Role, Scope]] = {
         Role.coordinator: Scope.ALL,
         Role.liaison: Scope.OWN_BODIES,
     },
+    # Advisory reports are public; an advisor files and edits the reports and recommendations
+    # of the advisory bodies they sit on (their user body scopes, as for liaisons); the office
+    # records the government's responses, statuses and links to plan tasks.
+    "advisory.read": EVERYONE,
+    "advisory.write": {
+        Role.admin: Scope.ALL,
+        Role.coordinator: Scope.ALL,
+        Role.advisor: Scope.OWN_BODIES,
+    },
+    "advisory.respond": {Role.admin: Scope.ALL, Role.coordinator: Scope.ALL},
+    # Consultations: anyone reads them; every signed-in person takes part with their own input
+    # only (the office may record input on someone's behalf, e.g. a letter or an import);
+    # the office runs them, moderates, answers every comment and watches the live dashboard.
+    "consultation.read": EVERYONE,
+    "consultation.participate": {
+        role: Scope.ALL if role in (Role.admin, Role.coordinator) else Scope.OWN_RECORDS
+        for role in Role
+        if role is not Role.anonymous
+    },
+    "consultation.manage": {Role.admin: Scope.ALL, Role.coordinator: Scope.ALL},
+    "consultation.moderate": {Role.admin: Scope.ALL, Role.coordinator: Scope.ALL},
+    "consultation.answer": {Role.admin: Scope.ALL, Role.coordinator: Scope.ALL},
+    "consultation.office": {
+        Role.admin: Scope.ALL,
+        Role.coordinator: Scope.ALL,
+        Role.advisor: Scope.ALL,
+    },
+    # Portfolio screening (docs/portfolio.md): the office imports, screens, assigns pairs and
+    # sets the concurrent-funding threshold; advisers and viewers read everything; a reviewer
+    # (an advisor) adjudicates only the pairs assigned to them (OWN_RECORDS: a pair's actor_id
+    # is its assignee). Liaisons and stakeholders do not see other agencies' projects.
+    "portfolio.read": {
+        Role.admin: Scope.ALL,
+        Role.coordinator: Scope.ALL,
+        Role.advisor: Scope.ALL,
+        Role.viewer: Scope.ALL,
+    },
+    "portfolio.import": {Role.admin: Scope.ALL, Role.coordinator: Scope.ALL},
+    "portfolio.screen": {Role.admin: Scope.ALL, Role.coordinator: Scope.ALL},
+    "portfolio.manage": {Role.admin: Scope.ALL, Role.coordinator: Scope.ALL},
+    "portfolio.adjudicate": {
+        Role.admin: Scope.ALL,
+        Role.coordinator: Scope.ALL,
+        Role.advisor: Scope.OWN_RECORDS,
+    },
 }
 
 

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import typer
 
+from stcoord.advisory.cli import app as advisory_app
 from stcoord.auth.cli import token_app, user_app
 from stcoord.budget.cli import app as budget_app
 from stcoord.cli.output import emit_json
 from stcoord.config import get_settings
+from stcoord.consultation.cli import app as consult_app
 from stcoord.institutions.cli import app as mechanism_app
 from stcoord.plans.cli import app as plan_app
+from stcoord.portfolio.cli import app as portfolio_app
 
 app = typer.Typer(help="stcoord: macro-level S&T coordination.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -19,6 +22,9 @@ app.add_typer(plan_app, name="plan")
 app.add_typer(budget_app, name="budget")
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
+app.add_typer(advisory_app, name="advisory")
+app.add_typer(consult_app, name="consult")
+app.add_typer(portfolio_app, name="portfolio")
 
 
 @db_app.command("upgrade")

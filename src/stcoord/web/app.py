@@ -56,6 +56,12 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
 
 def _mount_routes(app: FastAPI) -> None:
+    # First: the vote routes, the hot path of a conversation (routes are matched in order).
+    from stcoord.consultation.api import vote_router as consultation_votes_api
+    from stcoord.consultation.pages import vote_router as consultation_votes_pages
+
+    app.include_router(consultation_votes_api, prefix="/api/v1")
+    app.include_router(consultation_votes_pages)
     from stcoord.audit.api import router as audit_api
     from stcoord.auth.api import router as auth_api
     from stcoord.auth.pages import router as auth_pages
@@ -80,6 +86,11 @@ def _mount_routes(app: FastAPI) -> None:
 
     app.include_router(consultation_api, prefix="/api/v1")
     app.include_router(consultation_pages)
+    from stcoord.portfolio.api import router as portfolio_api
+    from stcoord.portfolio.pages import router as portfolio_pages
+
+    app.include_router(portfolio_api, prefix="/api/v1")
+    app.include_router(portfolio_pages)
 
 
 def wants_json(request: Request) -> bool:
