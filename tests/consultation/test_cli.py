@@ -37,10 +37,37 @@ def run(*args: str, code: int = 0) -> str:
 def test_import_a_polis_export_then_analyse_it_from_the_database(
     cli: Database, tmp_path: Path
 ) -> None:
-    with cli.scope() as session:
-        service.create_consultation(
-            session, SYSTEM, key="london", plan_key=PLAN, kind="conversation", title="Policing"
+    opened = json.loads(
+        run(
+            "consult",
+            "open",
+            "london",
+            "-p",
+            PLAN,
+            "--kind",
+            "conversation",
+            "--title",
+            "P",
+            "--json",
         )
+    )
+    assert opened["kind"] == "conversation" and opened["status"] == "open"
+    refused = json.loads(
+        run(
+            "consult",
+            "open",
+            "x",
+            "-p",
+            "no-plan",
+            "--kind",
+            "rfi",
+            "--title",
+            "T",
+            "--json",
+            code=1,
+        )
+    )
+    assert refused["error"]["details"][0]["path"] == "plan"
     out = json.loads(run("consult", "import", str(LONDON), "--consultation", "london", "--json"))
     # 39 comments (3 moderated out), 27 people, 640 votes of which 638 distinct
     # (participant, comment) pairs: a changed vote counts once, the last one

@@ -373,6 +373,42 @@ def dispositions_command(
     )
 
 
+@app.command("open")
+def open_command(
+    key: str = typer.Argument(..., help="A key for the new consultation."),
+    plan: str = typer.Option(..., "--plan", "-p", help="Plan key."),
+    kind: str = typer.Option(
+        ..., help="public_comment, rfi, expert_panel, delphi or conversation."
+    ),
+    title: str = typer.Option(..., help="Title shown to participants."),
+    stage: str | None = typer.Option(None, help="Stage key (default: the plan's open stage)."),
+    channel: list[str] = typer.Option(
+        [], "--channel", help="A channel it counts for (repeat; default: the stage's)."
+    ),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Open a consultation on a stage of a plan."""
+    from stcoord.cli.session import cli_actor, cli_scope
+    from stcoord.consultation import service
+
+    with friendly_errors(as_json), cli_scope(write=True) as session:
+        c = service.create_consultation(
+            session,
+            cli_actor(session),
+            key=key,
+            plan_key=plan,
+            kind=kind,
+            title=title,
+            stage_key=stage,
+            channels=channel or None,
+        )
+        result = service.snapshot(c)
+    if as_json:
+        emit_json(result)
+    else:
+        typer.echo(f"consultation {key} opened ({kind})")
+
+
 @app.command("answer")
 def answer_command(
     key: str,
