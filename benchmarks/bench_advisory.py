@@ -19,7 +19,7 @@ from pathlib import Path
 from benchlib import MINI_FIXTURE, repeat, rss_mb, sqlite_url, summary, timed
 
 from stcoord.advisory import service
-from stcoord.advisory.report import build_tracker_pdf
+from stcoord.advisory.pages import build_tracker_pdf
 from stcoord.analytics.adoption import Outcome, adoption_by_body
 from stcoord.auth.permissions import SYSTEM
 from stcoord.db.engine import make_engine
