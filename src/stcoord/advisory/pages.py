@@ -33,7 +33,7 @@ from stcoord.tabular import MEDIA_TYPES, write_table
 from stcoord.web.dependencies import CurrentActor, DbSession, Language, check_csrf
 from stcoord.web.i18n import LANGUAGES, local_name, translations
 from stcoord.web.pagination import PageParams, page_params, slice_page, sort_rows
-from stcoord.web.templating import render
+from stcoord.web.templating import flash_from, render
 
 router = APIRouter(dependencies=[Depends(check_csrf)], include_in_schema=False)
 Paging = Annotated[PageParams, Depends(page_params)]
@@ -296,14 +296,14 @@ def _page(
     status_code: int = 200,
     **context: Any,
 ) -> HTMLResponse:
-    flash = FLASHES.get(request.session.pop("flash", None) or "")
+    flash = flash_from(request, FLASHES, lang)
     return render(
         request,
         template,
         actor=actor,
         lang=lang,
         status_code=status_code,
-        flash=translations(lang).gettext(flash) if flash else None,
+        flash=flash,
         **helpers(lang),
         **context,
     )

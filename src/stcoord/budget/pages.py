@@ -43,7 +43,7 @@ from stcoord.reports.pdf import html_to_pdf
 from stcoord.tabular import MEDIA_TYPES, TableError, read_table, write_table
 from stcoord.web.dependencies import CurrentActor, DbSession, Language, check_csrf
 from stcoord.web.i18n import LANGUAGES, local_name, translations
-from stcoord.web.templating import render, templates
+from stcoord.web.templating import flash_from, render, templates
 
 router = APIRouter(dependencies=[Depends(check_csrf)], include_in_schema=False)
 
@@ -224,15 +224,14 @@ def _page(
     status_code: int = 200,
     **context: Any,
 ) -> HTMLResponse:
-    gettext = translations(lang).gettext
-    flash = FLASHES.get(request.session.pop("flash", None) or "")
+    flash = flash_from(request, FLASHES, lang)
     return render(
         request,
         template,
         actor=actor,
         lang=lang,
         status_code=status_code,
-        flash=gettext(flash) if flash else None,
+        flash=flash,
         **helpers(lang),
         **context,
     )

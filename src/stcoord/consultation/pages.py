@@ -35,7 +35,7 @@ from stcoord.web import vote_batcher
 from stcoord.web.dependencies import CurrentActor, DbSession, Language, check_csrf
 from stcoord.web.i18n import LANGUAGES, translations
 from stcoord.web.pagination import PageParams, page_params, slice_page, sort_rows
-from stcoord.web.templating import render
+from stcoord.web.templating import flash_from, render
 
 router = APIRouter(dependencies=[Depends(check_csrf)], include_in_schema=False)
 vote_router = APIRouter(dependencies=[Depends(check_csrf)], include_in_schema=False)  # see api.py
@@ -70,12 +70,7 @@ def _page(
     block_name: str | None = None,
     **context: Any,
 ) -> HTMLResponse:
-    gettext = translations(lang).gettext
-    flash = (
-        FLASHES.get(request.session.pop("flash", None) or "")
-        if "session" in request.scope
-        else None
-    )
+    flash = flash_from(request, FLASHES, lang)
     return render(
         request,
         template,
@@ -83,7 +78,7 @@ def _page(
         lang=lang,
         status_code=status_code,
         block_name=block_name,
-        flash=gettext(flash) if flash else None,
+        flash=flash,
         term=term_function(lang),
         SECTORS=SECTORS,
         OUTCOMES=OUTCOMES,

@@ -34,7 +34,7 @@ from stcoord.web.dependencies import CurrentActor, DbSession, Language, check_cs
 from stcoord.web.i18n import local_name, translations
 from stcoord.web.pagination import PageParams, page_params
 from stcoord.web.read_cache import cached_read
-from stcoord.web.templating import render
+from stcoord.web.templating import flash_from, render
 
 router = APIRouter(dependencies=[Depends(check_csrf)], include_in_schema=False)
 Paging = Annotated[PageParams, Depends(page_params)]
@@ -234,7 +234,7 @@ def _page(
     **context: Any,
 ) -> HTMLResponse:
     gettext = translations(lang).gettext
-    flash = FLASHES.get(request.session.pop("flash", None) or "")
+    flash = flash_from(request, FLASHES, lang)
     return render(
         request,
         template,
@@ -245,7 +245,7 @@ def _page(
         term=term_function(lang),
         say=say_function(lang),
         finding_title=lambda n: gettext(FINDING_TITLES.get(n, str(n))),
-        flash=gettext(flash) if flash else None,
+        flash=flash,
         **context,
     )
 

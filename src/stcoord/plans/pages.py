@@ -50,7 +50,7 @@ from stcoord.reports.pdf import html_to_pdf
 from stcoord.web.dependencies import CurrentActor, DbSession, Language, check_csrf
 from stcoord.web.i18n import LANGUAGES, local_name, translations
 from stcoord.web.pagination import PageParams, page_params, slice_page, sort_rows
-from stcoord.web.templating import render, templates
+from stcoord.web.templating import flash_from, render, templates
 
 router = APIRouter(dependencies=[Depends(check_csrf)], include_in_schema=False)
 
@@ -302,15 +302,14 @@ def _page(
     status_code: int = 200,
     **context: Any,
 ) -> HTMLResponse:
-    gettext = translations(lang).gettext
-    flash = FLASHES.get(request.session.pop("flash", None) or "")
+    flash = flash_from(request, FLASHES, lang)
     return render(
         request,
         template,
         actor=actor,
         lang=lang,
         status_code=status_code,
-        flash=gettext(flash) if flash else None,
+        flash=flash,
         **helpers(lang),
         **context,
     )

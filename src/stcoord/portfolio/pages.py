@@ -41,7 +41,7 @@ from stcoord.reports.charts import DEFAULT_FONT, SCHEMA
 from stcoord.tabular import MEDIA_TYPES, write_table
 from stcoord.web.dependencies import CurrentActor, DbSession, Language, check_csrf
 from stcoord.web.i18n import translations
-from stcoord.web.templating import render
+from stcoord.web.templating import flash_from, render
 
 router = APIRouter(dependencies=[Depends(check_csrf)], include_in_schema=False)
 PAGE = 50
@@ -113,19 +113,14 @@ def _page(
     status_code: int = 200,
     **context: Any,
 ) -> HTMLResponse:
-    gettext = translations(lang).gettext
-    flash = (
-        FLASHES.get(request.session.pop("flash", None) or "")
-        if "session" in request.scope
-        else None
-    )
+    flash = flash_from(request, FLASHES, lang)
     return render(
         request,
         template,
         actor=actor,
         lang=lang,
         status_code=status_code,
-        flash=gettext(flash) if flash else None,
+        flash=flash,
         **_helpers(lang),
         **context,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -44,6 +45,14 @@ class _LazyToken:
 
     def __html__(self) -> str:
         return str(self)
+
+
+def flash_from(request: Request, flashes: Mapping[str, str], lang: str) -> str | None:
+    """The one-off message a redirect left in the session (popped), translated into ``lang``."""
+    if "session" not in request.scope:
+        return None
+    message = flashes.get(request.session.pop("flash", None) or "")
+    return translations(lang).gettext(message) if message else None
 
 
 def render(
