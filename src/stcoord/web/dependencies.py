@@ -84,7 +84,7 @@ class CsrfFailed(Exception):
 
 async def check_csrf(request: Request) -> None:
     """Unsafe requests authenticated by cookie must echo the session's token."""
-    if request.method in SAFE_METHODS or _bearer(request):
+    if request.method in SAFE_METHODS or bearer_token(request):
         return
     api = request.url.path.startswith("/api/")
     if api and request.session.get("user_id") is None:
@@ -101,7 +101,7 @@ async def check_csrf(request: Request) -> None:
         raise CsrfFailed()
 
 
-def _bearer(request: Request) -> str | None:
+def bearer_token(request: Request) -> str | None:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
@@ -115,7 +115,7 @@ async def current_actor(request: Request, session: DbSession) -> Actor:
     path is one indexed lookup.
     """
     rid = request_id(request)
-    token = _bearer(request)
+    token = bearer_token(request)
     if token:
         user = user_for_token(session, token)
         if user is None:

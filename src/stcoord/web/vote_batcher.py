@@ -39,7 +39,7 @@ from stcoord.auth.service import Credential, authenticate_many
 from stcoord.consultation.service import Ballot, VoteResult, record_votes
 from stcoord.db.session import Database
 from stcoord.errors import Conflict, ServiceError
-from stcoord.web.dependencies import request_id
+from stcoord.web.dependencies import bearer_token, request_id
 
 MAX_BATCH = 500  # votes per transaction
 GATHER_ROUNDS = 50  # event-loop iterations a batch waits at most for votes still arriving
@@ -172,8 +172,7 @@ def _record(
 
 def credential(request: Request) -> Credential:
     """The request's bearer token or session user (checked in the batch's transaction)."""
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    bearer = token.strip() if scheme.lower() == "bearer" and token.strip() else None
+    bearer = bearer_token(request)
     user_id = None if bearer else request.session.get("user_id")
     return Credential(bearer, int(user_id) if user_id is not None else None, request_id(request))
 
