@@ -12,7 +12,7 @@ PORT ?= 8000
 .PHONY: run test install install-dev db seed lint typecheck check bench clean vendor
 
 run: install vendor db
-	$(BIN)/stcoord seed --demo-users
+	$(BIN)/stcoord seed --demo-users --demo-data
 	$(BIN)/stcoord serve --host $(HOST) --port $(PORT)
 
 $(BIN)/python:
@@ -46,7 +46,7 @@ db: install
 	$(BIN)/stcoord db upgrade
 
 seed: db
-	$(BIN)/stcoord seed --demo-users
+	$(BIN)/stcoord seed --demo-users --demo-data
 
 test: install-dev vendor
 	$(BIN)/ruff check src tests benchmarks

@@ -25,6 +25,9 @@ class Settings(BaseSettings):
     # Keep rendered mechanism pages and API reads until the next audited change
     # (web/read_cache.py); off only to measure or debug the uncached path.
     read_cache: bool = True
+    # The shared data folder that `stcoord seed --demo-data` reads the real NSF awards and Polis
+    # conversation from (docs/demo-data.md); relative paths are taken from the current directory.
+    data_dir: Path = Path("../shared/data")
 
 
 @lru_cache(maxsize=1)

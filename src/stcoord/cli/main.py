@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 from stcoord.advisory.cli import app as advisory_app
@@ -49,6 +51,18 @@ def seed_command(
     demo_users: bool = typer.Option(
         False, "--demo-users", help="Also create demo accounts (password demo-password)."
     ),
+    demo_data: bool = typer.Option(
+        False,
+        "--demo-data",
+        help="Also load demo data: NSF awards with a finished screen, consultations (one with "
+        "a real Polis conversation) and an advisory report.",
+    ),
+    data_dir: Path | None = typer.Option(
+        None,
+        "--data-dir",
+        help="Shared data folder the demo data's NSF awards and Polis conversation are read "
+        "from (default: STCOORD_DATA_DIR, else ../shared/data); a missing file skips that part.",
+    ),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Load the reference mechanisms (US, JP, CN) and demo data; running it twice is a no-op."""
@@ -57,7 +71,7 @@ def seed_command(
     from stcoord.seed import seed
 
     with friendly_errors(as_json), session_scope(write=True) as session:
-        result = seed(session, demo_users=demo_users)
+        result = seed(session, demo_users=demo_users, demo_data=demo_data, data_dir=data_dir)
     if as_json:
         emit_json(result)
         return
@@ -70,6 +84,10 @@ def seed_command(
         typer.echo(f"classification {key}: created")
     for name in result.users_created:
         typer.echo(f"demo user {name} created (password: demo-password)")
+    for line in result.demo_created:
+        typer.echo(f"demo data: {line}")
+    for line in result.demo_skipped:
+        typer.echo(f"demo data: {line}")
 
 
 @app.command("serve")
