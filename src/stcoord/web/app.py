@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import logging
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +23,30 @@ from stcoord.db.session import Database, database_for
 from stcoord.errors import ServiceError
 from stcoord.institutions.mechanism_file import MechanismFileError
 from stcoord.web.dependencies import CsrfFailed, request_id
+from stcoord.web.errors import error_response_body
 from stcoord.web.read_cache import ReadCache
+from stcoord.web.vote_fastpath import VoteFastPath
 
 STATIC_DIR = Path(__file__).parent / "static"
 log = logging.getLogger("stcoord.web")
+
+
+@contextlib.asynccontextmanager
+async def freeze_startup_objects(app: FastAPI) -> AsyncIterator[None]:
+    """Move what importing and building the app allocated out of the garbage collector's reach.
+
+    Those objects (modules, routes, models: hundreds of thousands) live as long as the server,
+    yet every full collection walked them all: ~100 ms stalls, landing in the middle of a burst
+    of votes (benchmarks/bench_votes.py). Once per process (tests start many apps)."""
+    global _frozen
+    if not _frozen:
+        gc.collect()
+        gc.freeze()
+        _frozen = True
+    yield
+
+
+_frozen = False
 
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
@@ -37,11 +60,14 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         swagger_ui_oauth2_redirect_url="/api/docs/oauth2-redirect",
         redoc_url=None,
         openapi_url="/api/v1/openapi.json",
+        lifespan=freeze_startup_objects,
     )
     app.state.settings = settings
     app.state.database = database or database_for(settings.database_url)
     app.state.read_cache = ReadCache() if settings.read_cache else None
     app.state.write_queue = anyio.Lock()  # SQLite writers wait here, not in worker threads
+    # Added first, so it runs inside the session middleware (middleware added later is outer).
+    app.add_middleware(VoteFastPath)
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key,
@@ -111,7 +137,7 @@ def _error(request: Request, status: int, body: dict[str, Any]) -> Response:
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ServiceError)
     async def service_error(request: Request, exc: ServiceError) -> Response:
-        return _error(request, exc.status_code, exc.as_dict())
+        return _error(request, *error_response_body(exc, request_id(request)))
 
     @app.exception_handler(MechanismFileError)
     async def file_error(request: Request, exc: MechanismFileError) -> Response:
@@ -121,12 +147,9 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(PermissionDenied)
     async def denied(request: Request, exc: PermissionDenied) -> Response:
-        if exc.actor.is_anonymous:
-            if not wants_json(request) and request.method == "GET":
-                return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
-            body = {"error": {"code": "unauthenticated", "message": str(exc)}}
-            return _error(request, 401, body)
-        return _error(request, 403, {"error": {"code": "forbidden", "message": str(exc)}})
+        if exc.actor.is_anonymous and not wants_json(request) and request.method == "GET":
+            return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+        return _error(request, *error_response_body(exc, request_id(request)))
 
     @app.exception_handler(CsrfFailed)
     async def csrf_failed(request: Request, exc: CsrfFailed) -> Response:
