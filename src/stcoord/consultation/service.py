@@ -942,7 +942,8 @@ def record_votes(
     inserts: dict[tuple[int, int], dict[str, Any]] = {}
     updates: dict[int, dict[str, Any]] = {}
     audits: list[dict[str, Any]] = []
-    maybe_heard: dict[tuple[int, int], Actor] = {}
+    # (consultation id, participant id) -> (actor, the consultation's channels, sector)
+    maybe_heard: dict[tuple[int, int], tuple[Actor, list[str], str]] = {}
     now = dt.datetime.now(dt.UTC)
     for i in live:
         b = ballots[i]
@@ -997,20 +998,41 @@ def record_votes(
         )
         if earlier is not None:
             earlier[1] = b.value
-        if c.heard < len(c.channels) and channels_for(list(c.channels), p.sector):
-            maybe_heard.setdefault((c.id, p.id), b.actor)
+        if c.heard < len(c.channels):
+            maybe_heard.setdefault((c.id, p.id), (b.actor, list(c.channels), p.sector))
         results[i] = VoteResult(b.statement, b.value, True)
     if inserts:
         session.execute(insert(Vote), list(inserts.values()))
     if updates:
         session.execute(update(Vote), list(updates.values()))  # executemany by primary key
     record_changes(session, audits)
-    for (cid, pid), actor in maybe_heard.items():  # rare: a channel not yet heard
+    _note_heard_many(session, maybe_heard)
+    return [r for r in results if r is not None]
+
+
+def _note_heard_many(
+    session: Session, voters: dict[tuple[int, int], tuple[Actor, list[str], str]]
+) -> None:
+    """:func:`note_heard` for the voters whose sector brings a channel not heard yet (one query
+    for what was heard; most voters bring nothing new and cost nothing more)."""
+    if not voters:
+        return
+    heard: dict[int, set[str]] = {cid: set() for cid, _ in voters}
+    for cid, channel in session.execute(
+        select(ChannelInput.consultation_id, ChannelInput.channel).where(
+            ChannelInput.consultation_id.in_(heard)
+        )
+    ):
+        heard[cid].add(channel)
+    for (cid, pid), (actor, channels, sector) in voters.items():
+        new = set(channels_for(channels, sector)) - heard[cid]
+        if not new:
+            continue
         consultation = session.get(Consultation, cid)
         participant = session.get(Participant, pid)
         assert consultation is not None and participant is not None
         note_heard(session, actor, consultation, participant)
-    return [r for r in results if r is not None]
+        heard[cid] |= new
 
 
 @dataclass(frozen=True)
