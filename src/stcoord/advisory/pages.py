@@ -17,23 +17,24 @@ from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from stcoord.advisory import schemas, service, tracker
 from stcoord.analytics.adoption import BodyAdoption
 from stcoord.auth.permissions import Actor, permits
-from stcoord.errors import Conflict, NotFound, ServiceError, ValidationFailed
+from stcoord.errors import NotFound, ValidationFailed
 from stcoord.institutions.models import Body
 from stcoord.plans.models import Plan, Task
 from stcoord.reports import charts
 from stcoord.reports.pdf import html_to_pdf
 from stcoord.tabular import MEDIA_TYPES, write_table
 from stcoord.web.dependencies import CurrentActor, DbSession, Language, check_csrf
+from stcoord.web.forms import Refusal, post_form
 from stcoord.web.i18n import LANGUAGES, local_name, translations
 from stcoord.web.pagination import PageParams, page_params, slice_page, sort_rows
-from stcoord.web.templating import flash_from, render
+from stcoord.web.templating import PageRenderer
 
 router = APIRouter(dependencies=[Depends(check_csrf)], include_in_schema=False)
 Paging = Annotated[PageParams, Depends(page_params)]
@@ -274,60 +275,7 @@ FLASHES = {
 }
 
 
-@dataclass(frozen=True)
-class Refusal:
-    """A refused form: which form, why, and what was typed."""
-
-    form: str
-    error: ServiceError
-    values: dict[str, Any]
-
-    @property
-    def conflict(self) -> bool:
-        return isinstance(self.error, Conflict)
-
-
-def _page(
-    request: Request,
-    template: str,
-    *,
-    actor: Actor,
-    lang: str,
-    status_code: int = 200,
-    **context: Any,
-) -> HTMLResponse:
-    flash = flash_from(request, FLASHES, lang)
-    return render(
-        request,
-        template,
-        actor=actor,
-        lang=lang,
-        status_code=status_code,
-        flash=flash,
-        **helpers(lang),
-        **context,
-    )
-
-
-def _post(
-    request: Request,
-    session: Session,
-    *,
-    form: str,
-    values: dict[str, Any],
-    write: Callable[[], Any],
-    flash: str,
-    redirect: str | Callable[[Any], str],
-    rerender: Callable[[Refusal], Response],
-) -> Response:
-    try:
-        result = write()
-    except (ValidationFailed, Conflict, NotFound) as exc:
-        session.rollback()
-        return rerender(Refusal(form, exc, values))
-    request.session["flash"] = flash
-    target = redirect(result) if callable(redirect) else redirect
-    return RedirectResponse(target, status_code=303)
+_page = PageRenderer(FLASHES, helpers)
 
 
 def _date(text: str, path: str, problems: list[tuple[str, str]]) -> dt.date | None:
@@ -586,7 +534,7 @@ def file_report(
             summary=summary.strip() or None,
         )
 
-    return _post(
+    return post_form(
         request,
         session,
         form="file-report",
@@ -594,6 +542,7 @@ def file_report(
         write=write,
         flash="filed",
         redirect=lambda r: f"/advisory/reports/{quote(r.key)}",
+        refusal=Refusal,
         rerender=lambda refusal: _new_report_page(request, session, actor, lang, refusal),
     )
 
@@ -652,7 +601,7 @@ def add_recommendation(
             session, actor, report_key=key, number=number, text=text, addressed_to=keys
         )
 
-    return _post(
+    return post_form(
         request,
         session,
         form="add-recommendation",
@@ -660,6 +609,7 @@ def add_recommendation(
         write=write,
         flash="added",
         redirect=f"/advisory/reports/{quote(key)}",
+        refusal=Refusal,
         rerender=lambda refusal: _report_page(request, session, actor, lang, key, refusal),
     )
 
@@ -680,7 +630,7 @@ async def import_recommendations(
     name = file.filename or "upload.csv"
 
     def run() -> Response:
-        return _post(
+        return post_form(
             request,
             session,
             form="import",
@@ -690,6 +640,7 @@ async def import_recommendations(
             ),
             flash="imported",
             redirect=f"/advisory/reports/{quote(key)}",
+            refusal=Refusal,
             rerender=lambda refusal: _report_page(request, session, actor, lang, key, refusal),
         )
 
@@ -764,7 +715,7 @@ def _rec_form(
     write: Callable[[], Any],
     flash: str,
 ) -> Response:
-    return _post(
+    return post_form(
         request,
         session,
         form=form,
@@ -772,6 +723,7 @@ def _rec_form(
         write=write,
         flash=flash,
         redirect=_rec_url(key, number),
+        refusal=Refusal,
         rerender=lambda refusal: _rec_page(request, session, actor, lang, key, number, refusal),
     )
 

@@ -23,10 +23,10 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 from sqlalchemy.orm import Session
-from starlette.datastructures import FormData, UploadFile
+from starlette.datastructures import UploadFile
 
 from stcoord.analytics.ahp import RANDOM_INDEX
 from stcoord.auth.permissions import Actor, permits, require
@@ -36,14 +36,15 @@ from stcoord.budget.crosscut import DIMENSIONS, UNCLASSIFIED, Crosscut, Crosscut
 from stcoord.budget.models import PHASES, Agency, BudgetField, Classification, PrioritySet, Scenario
 from stcoord.budget.report import ExplorerData, Pivot, Supplement
 from stcoord.budget.unity import UnityRow, unity_check
-from stcoord.errors import Conflict, NotFound, ServiceError, ValidationFailed
+from stcoord.errors import Conflict, NotFound, ValidationFailed
 from stcoord.reports import budget_charts as bc
 from stcoord.reports import charts
 from stcoord.reports.pdf import html_to_pdf
 from stcoord.tabular import MEDIA_TYPES, TableError, read_table, write_table
 from stcoord.web.dependencies import CurrentActor, DbSession, Language, check_csrf
+from stcoord.web.forms import Form, Refusal, form_text, redirect_with_flash, refused
 from stcoord.web.i18n import LANGUAGES, local_name, translations
-from stcoord.web.templating import flash_from, render, templates
+from stcoord.web.templating import PageRenderer, templates
 
 router = APIRouter(dependencies=[Depends(check_csrf)], include_in_schema=False)
 
@@ -215,26 +216,7 @@ def helpers(lang: str) -> dict[str, Any]:
     }
 
 
-def _page(
-    request: Request,
-    template: str,
-    *,
-    actor: Actor,
-    lang: str,
-    status_code: int = 200,
-    **context: Any,
-) -> HTMLResponse:
-    flash = flash_from(request, FLASHES, lang)
-    return render(
-        request,
-        template,
-        actor=actor,
-        lang=lang,
-        status_code=status_code,
-        flash=flash,
-        **helpers(lang),
-        **context,
-    )
+_page = PageRenderer(FLASHES, helpers)
 
 
 def _split(values: Iterable[str] | None) -> list[str]:
@@ -880,32 +862,6 @@ def datacalls_page(
     )
 
 
-@dataclass
-class Refusal:
-    """Why a form was not accepted: each problem with where it is."""
-
-    status: int
-    message: str
-    problems: list[dict[str, Any]]
-
-    @classmethod
-    def of(cls, exc: ServiceError) -> Refusal:
-        return cls(exc.status_code, exc.message, list(exc.details))
-
-
-async def form_data(request: Request) -> FormData:
-    """The posted form (parsed once; the CSRF check has read it already)."""
-    return await request.form()
-
-
-Form = Annotated[FormData, Depends(form_data)]
-
-
-def _text(form: FormData, name: str) -> str:
-    value = form.get(name)
-    return value.strip() if isinstance(value, str) else ""
-
-
 def _new_call_context(
     session: Session, actor: Actor, jurisdiction: str | None, values: Mapping[str, Any]
 ) -> dict[str, Any]:
@@ -946,10 +902,10 @@ def open_datacall(
 ) -> Response:
     require(actor, "budget.manage")
     values: dict[str, Any] = {
-        name: _text(form, name)
+        name: form_text(form, name)
         for name in ("key", "title", "jurisdiction", "fiscal_year", "classification", "currency")
     }
-    values["due"] = _text(form, "due")
+    values["due"] = form_text(form, "due")
     values["agencies"] = [a for a in form.getlist("agencies") if isinstance(a, str) and a]
     problems: list[tuple[str, str]] = []
     if not KEY_PATTERN.match(values["key"]):
@@ -985,7 +941,7 @@ def open_datacall(
             due=due,
         )
     except (ValidationFailed, Conflict, NotFound) as exc:
-        session.rollback()
+        refusal = refused(session, exc)
         context = _new_call_context(session, actor, values["jurisdiction"], values)
         return _page(
             request,
@@ -993,11 +949,10 @@ def open_datacall(
             actor=actor,
             lang=lang,
             status_code=exc.status_code,
-            refusal=Refusal.of(exc),
+            refusal=refusal,
             **context,
         )
-    request.session["flash"] = "datacall"
-    return RedirectResponse(f"/budget/datacalls/{call.key}", status_code=303)
+    return redirect_with_flash(request, f"/budget/datacalls/{call.key}", "datacall")
 
 
 def _datacall_context(session: Session, actor: Actor, key: str) -> dict[str, Any]:
@@ -1038,7 +993,7 @@ def upload_submission(
     column, message) and status 422; nothing is written."""
     require(actor, "budget.submit", report.call_agency(session, actor, key, agency))
     upload = form.get("file")
-    stated_text = _text(form, "stated_total").replace(",", "")
+    stated_text = form_text(form, "stated_total").replace(",", "")
     filename = upload.filename if isinstance(upload, UploadFile) else ""
     try:
         if not isinstance(upload, UploadFile) or not upload.filename:
@@ -1065,17 +1020,16 @@ def upload_submission(
             stated_total=stated,
         )
     except ValidationFailed as exc:
-        session.rollback()  # nothing of a refused upload may be written
+        refusal = refused(session, exc)
         context = _datacall_context(session, actor, key)
         context.update(
             upload={"agency": agency, "filename": filename, "stated_total": stated_text},
-            refusal=Refusal.of(exc),
+            refusal=refusal,
         )
         return _page(
             request, "budget/datacall.html", actor=actor, lang=lang, status_code=422, **context
         )
-    request.session["flash"] = "uploaded"
-    return RedirectResponse(f"/budget/datacalls/{key}#status", status_code=303)
+    return redirect_with_flash(request, f"/budget/datacalls/{key}#status", "uploaded")
 
 
 # ---------------------------------------------------------------- priorities
@@ -1203,13 +1157,13 @@ def save_priorities(
     require(actor, "budget.manage")
     items = [v for v in form.getlist("items") if isinstance(v, str)]
     pf, scheme = _priority_form(
-        session, actor, _text(form, "classification") or None, _text(form, "method"), items
+        session, actor, form_text(form, "classification") or None, form_text(form, "method"), items
     )
-    pf.key, pf.title = _text(form, "key"), _text(form, "title")
-    pf.fiscal_year, pf.memo = _text(form, "fiscal_year"), _text(form, "memo")
-    pf.weights = {k: _text(form, f"w:{k}") for k in (f.key for f in scheme.fields)}
+    pf.key, pf.title = form_text(form, "key"), form_text(form, "title")
+    pf.fiscal_year, pf.memo = form_text(form, "fiscal_year"), form_text(form, "memo")
+    pf.weights = {k: form_text(form, f"w:{k}") for k in (f.key for f in scheme.fields)}
     pf.judgements = {
-        (a, b): _text(form, f"j:{a}:{b}") or "1"
+        (a, b): form_text(form, f"j:{a}:{b}") or "1"
         for i, a in enumerate(pf.items)
         for b in pf.items[i + 1 :]
     }
@@ -1220,7 +1174,7 @@ def save_priorities(
         else:
             weights = None
             preview = priorities.compute("ahp", pf.items, None, pf.judgement_list())
-        if _text(form, "action") == "check":
+        if form_text(form, "action") == "check":
             return _priority_form_page(request, session, actor, lang, pf, scheme, preview=preview)
         problems = []
         if not KEY_PATTERN.match(pf.key):
@@ -1245,7 +1199,7 @@ def save_priorities(
             memo=pf.memo or None,
         )
     except (ValidationFailed, Conflict, NotFound) as exc:
-        session.rollback()
+        refusal = refused(session, exc)
         return _priority_form_page(
             request,
             session,
@@ -1254,10 +1208,9 @@ def save_priorities(
             pf,
             scheme,
             status_code=exc.status_code,
-            refusal=Refusal.of(exc),
+            refusal=refusal,
         )
-    request.session["flash"] = "priorities"
-    return RedirectResponse(f"/budget/priorities/{row.key}", status_code=303)
+    return redirect_with_flash(request, f"/budget/priorities/{row.key}", "priorities")
 
 
 def saaty_text(value: Any) -> str:
@@ -1341,15 +1294,15 @@ def save_memo(
     memo = form.get("memo")
     text = memo if isinstance(memo, str) else ""
     try:
-        version = int(_text(form, "version"))
+        version = int(form_text(form, "version"))
     except ValueError:
         version = -1
     try:
         priorities.update_memo(session, actor, key=key, expected_version=version, memo=text)
     except (Conflict, ValidationFailed) as exc:
-        session.rollback()
+        refusal = refused(session, exc)
         context = _priority_context(session, actor, key)
-        context.update(memo_edit=text, refusal=Refusal.of(exc))
+        context.update(memo_edit=text, refusal=refusal)
         return _page(
             request,
             "budget/priority.html",
@@ -1358,8 +1311,7 @@ def save_memo(
             status_code=exc.status_code,
             **context,
         )
-    request.session["flash"] = "memo"
-    return RedirectResponse(f"/budget/priorities/{key}#memo", status_code=303)
+    return redirect_with_flash(request, f"/budget/priorities/{key}#memo", "memo")
 
 
 # ---------------------------------------------------------------- scenarios
@@ -1457,11 +1409,13 @@ def run_scenario(
     """Solve and save an allocation; invalid parameters re-show the form with what was typed."""
     require(actor, "budget.manage")
     values: dict[str, Any] = {
-        name: _text(form, name)
+        name: form_text(form, name)
         for name in ("key", "title", "priorities", "base_year", "envelope", "band", "phase")
     }
-    values["spend_all"] = bool(_text(form, "spend_all"))
-    values["min"] = {k[4:]: _text(form, k) for k in form if k.startswith("min:") and _text(form, k)}
+    values["spend_all"] = bool(form_text(form, "spend_all"))
+    values["min"] = {
+        k[4:]: form_text(form, k) for k in form if k.startswith("min:") and form_text(form, k)
+    }
     problems: list[tuple[str, str]] = []
     if not KEY_PATTERN.match(values["key"]):
         problems.append(("key", N_("use lower-case letters, digits, - and _")))
@@ -1502,7 +1456,7 @@ def run_scenario(
             ),
         )
     except (ValidationFailed, Conflict, NotFound) as exc:
-        session.rollback()
+        refusal = refused(session, exc)
         return _scenario_list_page(
             request,
             session,
@@ -1510,10 +1464,9 @@ def run_scenario(
             lang,
             values,
             status_code=exc.status_code,
-            refusal=Refusal.of(exc),
+            refusal=refusal,
         )
-    request.session["flash"] = "scenario"
-    return RedirectResponse(f"/budget/scenarios/{row.key}", status_code=303)
+    return redirect_with_flash(request, f"/budget/scenarios/{row.key}", "scenario")
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ from stcoord.web import vote_batcher
 from stcoord.web.dependencies import CurrentActor, DbSession, Language, check_csrf
 from stcoord.web.i18n import LANGUAGES, translations
 from stcoord.web.pagination import PageParams, page_params, slice_page, sort_rows
-from stcoord.web.templating import flash_from, render
+from stcoord.web.templating import PageRenderer
 
 router = APIRouter(dependencies=[Depends(check_csrf)], include_in_schema=False)
 vote_router = APIRouter(dependencies=[Depends(check_csrf)], include_in_schema=False)  # see api.py
@@ -60,31 +60,11 @@ FLASHES = {
 }
 
 
-def _page(
-    request: Request,
-    template: str,
-    *,
-    actor: Actor,
-    lang: str,
-    status_code: int = 200,
-    block_name: str | None = None,
-    **context: Any,
-) -> HTMLResponse:
-    flash = flash_from(request, FLASHES, lang)
-    return render(
-        request,
-        template,
-        actor=actor,
-        lang=lang,
-        status_code=status_code,
-        block_name=block_name,
-        flash=flash,
-        term=term_function(lang),
-        SECTORS=SECTORS,
-        OUTCOMES=OUTCOMES,
-        KINDS=KINDS,
-        **context,
-    )
+def _helpers(lang: str) -> dict[str, Any]:
+    return {"term": term_function(lang), "SECTORS": SECTORS, "OUTCOMES": OUTCOMES, "KINDS": KINDS}
+
+
+_page = PageRenderer(FLASHES, _helpers)
 
 
 def _done(request: Request, url: str, flash: str) -> RedirectResponse:

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
@@ -31,10 +31,11 @@ from stcoord.institutions.mechanism_file import MechanismFileError, parse_mechan
 from stcoord.institutions.models import Body, Jurisdiction
 from stcoord.reports.orgchart import ChartBody, ChartRelation, org_chart_svg
 from stcoord.web.dependencies import CurrentActor, DbSession, Language, check_csrf
+from stcoord.web.forms import redirect_with_flash
 from stcoord.web.i18n import local_name, translations
 from stcoord.web.pagination import PageParams, page_params
 from stcoord.web.read_cache import cached_read
-from stcoord.web.templating import flash_from, render
+from stcoord.web.templating import PageRenderer
 
 router = APIRouter(dependencies=[Depends(check_csrf)], include_in_schema=False)
 Paging = Annotated[PageParams, Depends(page_params)]
@@ -223,31 +224,16 @@ def say_function(lang: str) -> Callable[[Message, Mapping[str, Body] | None], st
     return say
 
 
-def _page(
-    request: Request,
-    template: str,
-    *,
-    actor: Actor,
-    lang: str,
-    status_code: int = 200,
-    block_name: str | None = None,
-    **context: Any,
-) -> HTMLResponse:
+def _helpers(lang: str) -> dict[str, Any]:
     gettext = translations(lang).gettext
-    flash = flash_from(request, FLASHES, lang)
-    return render(
-        request,
-        template,
-        actor=actor,
-        lang=lang,
-        status_code=status_code,
-        block_name=block_name,
-        term=term_function(lang),
-        say=say_function(lang),
-        finding_title=lambda n: gettext(FINDING_TITLES.get(n, str(n))),
-        flash=flash,
-        **context,
-    )
+    return {
+        "term": term_function(lang),
+        "say": say_function(lang),
+        "finding_title": lambda n: gettext(FINDING_TITLES.get(n, str(n))),
+    }
+
+
+_page = PageRenderer(FLASHES, _helpers)
 
 
 # ---------------------------------------------------------------- overview
@@ -585,8 +571,7 @@ def edit_body(
         return _page(
             request, "body.html", actor=actor, lang=lang, status_code=exc.status_code, **context
         )
-    request.session["flash"] = "body_saved"
-    return RedirectResponse(f"/mechanisms/{code.upper()}/bodies/{key}", status_code=303)
+    return redirect_with_flash(request, f"/mechanisms/{code.upper()}/bodies/{key}", "body_saved")
 
 
 # ---------------------------------------------------------------- diagnosis and comparison

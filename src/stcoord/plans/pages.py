@@ -22,7 +22,7 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -31,7 +31,7 @@ from stcoord.analytics.gates import Unmet
 from stcoord.analytics.textdiff import SectionDiff
 from stcoord.analytics.vocabulary import Channel
 from stcoord.auth.permissions import Actor, permits, require
-from stcoord.errors import Conflict, ServiceError, ValidationFailed
+from stcoord.errors import Conflict, ValidationFailed
 from stcoord.institutions.models import Body, Jurisdiction
 from stcoord.institutions.pages import TERMS
 from stcoord.plans import reports, service
@@ -47,10 +47,11 @@ from stcoord.plans.service import GateBlocked
 from stcoord.plans.status import alignment
 from stcoord.reports import charts
 from stcoord.reports.pdf import html_to_pdf
+from stcoord.web import forms
 from stcoord.web.dependencies import CurrentActor, DbSession, Language, check_csrf
 from stcoord.web.i18n import LANGUAGES, local_name, translations
 from stcoord.web.pagination import PageParams, page_params, slice_page, sort_rows
-from stcoord.web.templating import flash_from, render, templates
+from stcoord.web.templating import PageRenderer, templates
 
 router = APIRouter(dependencies=[Depends(check_csrf)], include_in_schema=False)
 
@@ -293,26 +294,7 @@ def helpers(lang: str) -> dict[str, Any]:
     }
 
 
-def _page(
-    request: Request,
-    template: str,
-    *,
-    actor: Actor,
-    lang: str,
-    status_code: int = 200,
-    **context: Any,
-) -> HTMLResponse:
-    flash = flash_from(request, FLASHES, lang)
-    return render(
-        request,
-        template,
-        actor=actor,
-        lang=lang,
-        status_code=status_code,
-        flash=flash,
-        **helpers(lang),
-        **context,
-    )
+_page = PageRenderer(FLASHES, helpers)
 
 
 # ---------------------------------------------------------------- charts
@@ -445,21 +427,15 @@ def _check(problems: list[tuple[str, str]]) -> None:
         raise ValidationFailed(problems)
 
 
-@dataclass(frozen=True)
-class Refusal:
-    """A refused form: which form, why, and what was typed (shown again in the form)."""
-
-    form: str
-    error: ServiceError
-    values: dict[str, Any]
+class Refusal(forms.Refusal):
+    """A refused form; ``gate``: the plan's stage gate blocked it."""
 
     @property
     def gate(self) -> bool:
         return isinstance(self.error, GateBlocked)
 
-    @property
-    def conflict(self) -> bool:
-        return isinstance(self.error, Conflict)
+
+PLAN_REFUSALS = (GateBlocked, ValidationFailed, Conflict)
 
 
 # ---------------------------------------------------------------- list of plans
@@ -646,28 +622,6 @@ def plan_page(
     return _page(request, "plans/plan.html", actor=actor, lang=lang, **context)
 
 
-def _post_form(
-    request: Request,
-    session: Session,
-    *,
-    form: str,
-    values: dict[str, Any],
-    write: Callable[[], Any],
-    flash: str | Callable[[Any], str],
-    redirect: str,
-    rerender: Callable[[Refusal], Response],
-) -> Response:
-    """Run one write from a form; on refusal roll back (nothing of a refused form may be
-    committed) and show the page again with the reasons and what was typed."""
-    try:
-        result = write()
-    except (GateBlocked, ValidationFailed, Conflict) as exc:
-        session.rollback()
-        return rerender(Refusal(form, exc, values))
-    request.session["flash"] = flash(result) if callable(flash) else flash
-    return RedirectResponse(redirect, status_code=303)
-
-
 def _plan_form(
     request: Request,
     session: Session,
@@ -680,7 +634,7 @@ def _plan_form(
     flash: str | Callable[[Any], str],
 ) -> Response:
     """A form on the plan page."""
-    return _post_form(
+    return forms.post_form(
         request,
         session,
         form=form,
@@ -688,6 +642,8 @@ def _plan_form(
         write=write,
         flash=flash,
         redirect=f"/plans/{key}#{form}",
+        refusal=Refusal,
+        refuse=PLAN_REFUSALS,
         rerender=lambda refusal: _refused(request, session, actor, lang, key, refusal),
     )
 
@@ -981,7 +937,7 @@ def _task_form(
             **context,
         )
 
-    return _post_form(
+    return forms.post_form(
         request,
         session,
         form=form,
@@ -989,6 +945,8 @@ def _task_form(
         write=write,
         flash=flash,
         redirect=f"/plans/{key}/tasks/{code}#{form}",
+        refusal=Refusal,
+        refuse=PLAN_REFUSALS,
         rerender=rerender,
     )
 

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, UploadFile
 
@@ -40,8 +40,9 @@ from stcoord.portfolio.screening import PairFilter, projects_by_id
 from stcoord.reports.charts import DEFAULT_FONT, SCHEMA
 from stcoord.tabular import MEDIA_TYPES, write_table
 from stcoord.web.dependencies import CurrentActor, DbSession, Language, check_csrf
+from stcoord.web.forms import Form, Refusal, form_text, redirect_with_flash, refused
 from stcoord.web.i18n import translations
-from stcoord.web.templating import flash_from, render
+from stcoord.web.templating import PageRenderer
 
 router = APIRouter(dependencies=[Depends(check_csrf)], include_in_schema=False)
 PAGE = 50
@@ -104,48 +105,7 @@ def _helpers(lang: str) -> dict[str, Any]:
     return {"term": term, "money": money, "pct": pct, "verdicts": VERDICTS}
 
 
-def _page(
-    request: Request,
-    template: str,
-    *,
-    actor: Actor,
-    lang: str,
-    status_code: int = 200,
-    **context: Any,
-) -> HTMLResponse:
-    flash = flash_from(request, FLASHES, lang)
-    return render(
-        request,
-        template,
-        actor=actor,
-        lang=lang,
-        status_code=status_code,
-        flash=flash,
-        **_helpers(lang),
-        **context,
-    )
-
-
-def _redirect(request: Request, url: str, flash: str) -> RedirectResponse:
-    request.session["flash"] = flash
-    return RedirectResponse(url, status_code=303)
-
-
-async def form_data(request: Request) -> FormData:
-    return await request.form()
-
-
-Form = Annotated[FormData, Depends(form_data)]
-
-
-def _text(form: FormData, name: str) -> str:
-    value = form.get(name)
-    return value.strip() if isinstance(value, str) else ""
-
-
-def _refused(session: Session, exc: ServiceError) -> dict[str, Any]:
-    session.rollback()
-    return {"status": exc.status_code, "message": exc.message, "problems": list(exc.details)}
+_page = PageRenderer(FLASHES, _helpers)
 
 
 # ---------------------------------------------------------------------------- overview
@@ -164,7 +124,7 @@ def _overview(
     actor: Actor,
     lang: str,
     *,
-    refusal: dict[str, Any] | None = None,
+    refusal: Refusal | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
     require(actor, "portfolio.read")
@@ -199,7 +159,7 @@ def import_page(
     try:
         if not isinstance(upload, UploadFile) or not upload.filename:
             raise ValidationFailed([("file", "choose a file")])
-        mapping_key = _text(form, "mapping")
+        mapping_key = form_text(form, "mapping")
         data = upload.file.read()
         import_projects(
             session,
@@ -207,12 +167,12 @@ def import_page(
             stream=io.BytesIO(data),
             filename=upload.filename,
             mapping=_shipped(mapping_key) if mapping_key else None,
-            source=_text(form, "source") or None,
+            source=form_text(form, "source") or None,
         )
     except ServiceError as exc:
-        refusal = _refused(session, exc)
+        refusal = refused(session, exc)
         return _overview(request, session, actor, lang, refusal=refusal, status_code=422)
-    return _redirect(request, "/portfolio", "imported")
+    return redirect_with_flash(request, "/portfolio", "imported")
 
 
 @router.get("/portfolio/projects/{project_id}", response_class=HTMLResponse)
@@ -234,7 +194,7 @@ def _runs_page(
     actor: Actor,
     lang: str,
     *,
-    refusal: dict[str, Any] | None = None,
+    refusal: Refusal | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
     return _page(
@@ -263,7 +223,7 @@ def runs_page(
 
 
 def _float(form: FormData, name: str, default: float) -> float:
-    text = _text(form, name)
+    text = form_text(form, name)
     if not text:
         return default
     try:
@@ -280,34 +240,34 @@ def start_run(
     request: Request, session: DbSession, actor: CurrentActor, lang: Language, form: Form
 ) -> Response:
     try:
-        if _text(form, "batch_source"):
-            base = _text(form, "base_run")
+        if form_text(form, "batch_source"):
+            base = form_text(form, "base_run")
             run = screening.create_batch_run(
                 session,
                 actor,
-                batch_source=_text(form, "batch_source"),
+                batch_source=form_text(form, "batch_source"),
                 base_run_id=int(base) if base.isdigit() else None,
                 threshold=_float(form, "threshold", DEFAULT_THRESHOLD)
-                if _text(form, "threshold")
+                if form_text(form, "threshold")
                 else None,
             )
         else:
             run = screening.create_run(
                 session,
                 actor,
-                representation=_text(form, "representation") or "auto",
+                representation=form_text(form, "representation") or "auto",
                 threshold=_float(form, "threshold", DEFAULT_THRESHOLD),
-                method=_text(form, "method") or "auto",
+                method=form_text(form, "method") or "auto",
                 agencies=[a for a in form.getlist("agency") if isinstance(a, str) and a],
                 sources=[s for s in form.getlist("source") if isinstance(s, str) and s],
                 chunk_size=int(_float(form, "chunk_size", screening.DEFAULT_CHUNK)),
             )
     except ServiceError as exc:
-        refusal = _refused(session, exc)
+        refusal = refused(session, exc)
         return _runs_page(request, session, actor, lang, refusal=refusal, status_code=422)
     session.commit()  # the job reads the run in its own transaction
     jobs.start(request.app.state.database, actor, run.id)
-    return _redirect(request, f"/portfolio/runs/{run.id}", "run")
+    return redirect_with_flash(request, f"/portfolio/runs/{run.id}", "run")
 
 
 def _run_context(session: Session, actor: Actor, run_id: int) -> dict[str, Any]:
@@ -358,7 +318,7 @@ def resume_page(request: Request, session: DbSession, actor: CurrentActor, run_i
     run = screening.get_run(session, actor, run_id)
     if screening.resumable(run) and not jobs.is_running_here(run_id):
         jobs.start(request.app.state.database, actor, run_id)
-    return _redirect(request, f"/portfolio/runs/{run_id}", "resumed")
+    return redirect_with_flash(request, f"/portfolio/runs/{run_id}", "resumed")
 
 
 # ------------------------------------------------------------------------------- pairs
@@ -503,9 +463,9 @@ def pairs_xlsx(
 @router.post("/portfolio/pairs/assign", response_class=HTMLResponse)
 def assign_page(request: Request, session: DbSession, actor: CurrentActor, form: Form) -> Response:
     ids = [int(v) for v in form.getlist("pair") if isinstance(v, str) and v.isdigit()]
-    adjudication.assign(session, actor, pair_ids=ids, reviewer=_text(form, "reviewer") or None)
-    back = _text(form, "back")
-    return _redirect(
+    adjudication.assign(session, actor, pair_ids=ids, reviewer=form_text(form, "reviewer") or None)
+    back = form_text(form, "back")
+    return redirect_with_flash(
         request, back if back.startswith("/portfolio/") else "/portfolio/pairs", "assigned"
     )
 
@@ -517,7 +477,7 @@ def _pair_page(
     lang: str,
     pair_id: int,
     *,
-    refusal: dict[str, Any] | None = None,
+    refusal: Refusal | None = None,
     form: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
@@ -554,19 +514,19 @@ def verdict_page(
     pair_id: int,
     form: Form,
 ) -> Response:
-    version = _text(form, "version")
+    version = form_text(form, "version")
     try:
         adjudication.record_verdict(
             session,
             actor,
             pair_id=pair_id,
-            label=_text(form, "label"),
-            comment=_text(form, "comment"),
+            label=form_text(form, "label"),
+            comment=form_text(form, "comment"),
             version=int(version) if version.isdigit() else None,
         )
     except ServiceError as exc:
-        refusal = _refused(session, exc)
-        typed = {"label": _text(form, "label"), "comment": _text(form, "comment")}
+        refusal = refused(session, exc)
+        typed = {"label": form_text(form, "label"), "comment": form_text(form, "comment")}
         return _pair_page(
             request,
             session,
@@ -577,7 +537,7 @@ def verdict_page(
             form=typed,
             status_code=exc.status_code,
         )
-    return _redirect(request, f"/portfolio/pairs/{pair_id}", "verdict")
+    return redirect_with_flash(request, f"/portfolio/pairs/{pair_id}", "verdict")
 
 
 # --------------------------------------------------------------------------- precision
@@ -665,15 +625,15 @@ def checks_page(
 def threshold_page(
     request: Request, session: DbSession, actor: CurrentActor, form: Form
 ) -> Response:
-    version = _text(form, "version")
+    version = form_text(form, "version")
     researchers.set_threshold(
         session,
         actor,
-        amount=_text(form, "amount"),
-        currency=_text(form, "currency") or "USD",
+        amount=form_text(form, "amount"),
+        currency=form_text(form, "currency") or "USD",
         version=int(version) if version.isdigit() and int(version) > 0 else None,
     )
-    return _redirect(request, "/portfolio/checks", "threshold")
+    return redirect_with_flash(request, "/portfolio/checks", "threshold")
 
 
 # ---------------------------------------------------------------------------- landscape

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -84,3 +84,24 @@ def render(
         response.set_cookie("lang", lang, max_age=365 * 24 * 3600, samesite="lax")
     assert isinstance(response, HTMLResponse)
     return response
+
+
+class PageRenderer:
+    """A domain's page renderer: :func:`render` with the one-off message a redirect left (from
+    the domain's ``flashes``) and the domain's template helpers for the language."""
+
+    def __init__(
+        self,
+        flashes: Mapping[str, str],
+        helpers: Callable[[str], Mapping[str, Any]] | None = None,
+    ) -> None:
+        self.flashes = flashes
+        self.helpers = helpers
+
+    def __call__(
+        self, request: Request, template: str, *, actor: Actor, lang: str, **context: Any
+    ) -> HTMLResponse:
+        """:func:`render`; ``context`` holds its ``status_code`` and ``block_name`` too."""
+        flash = flash_from(request, self.flashes, lang)
+        extra = self.helpers(lang) if self.helpers is not None else {}
+        return render(request, template, actor=actor, lang=lang, flash=flash, **extra, **context)
