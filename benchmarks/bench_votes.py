@@ -6,7 +6,8 @@ as a participant and holding an API token. The app runs in one uvicorn process (
 httptools + uvloop when installed), as ``stcoord serve`` does, on 127.0.0.1.
 
 Every vote is ``PUT /api/v1/consultations/{key}/statements/{n}/vote`` with the participant's
-bearer token. The app records votes by group commit (``web/vote_batcher.py``): every
+bearer token, which the app's fast path (``web/vote_fastpath.py``) hands straight to the vote
+batcher. The app records votes by group commit (``web/vote_batcher.py``): every
 vote waiting at that moment gets its token checked, its permission and rules checked, its row
 (insert or change) and audit record written, in one transaction with one commit, before any of
 them is answered. Latency is measured by a minimal keep-alive HTTP/1.1 client (see
