@@ -5,14 +5,18 @@ in participants-votes.csv comes from its last math run; comments with ``moderate
 excluded from the math) and every polis-math case in ../shared/data/polis-math/, prints the
 adjusted Rand index (ARI) between Polis's groups and
 
-- ``ours``: :func:`stcoord.analytics.consensus.analyze`, one run from scratch;
+- ``ours``: :func:`stcoord.analytics.consensus.analyze` on the votes alone (with their times:
+  where the conversation has at most 100 distinct positions it replays Polis's earlier runs,
+  ``replay="auto"``), no Polis state;
 - ``red-dwarf``: ``reddwarf.implementations.polis.run_pipeline`` from scratch (its defaults:
   no base clusters, k-means on participants, silhouette over participants), same votes, same
   moderated-out statements, same seed;
 - ``ours, continued``: our analysis continuing from Polis's recorded groups
   (``analyze(previous=...)``), i.e. what Polis's next math run would start from;
 - ``base``: (polis-math cases only) our group step from scratch over Polis's own base
-  clusters: ``previous`` carries them with no groups and no k smoother.
+  clusters: ``previous`` carries them with no groups and no k smoother;
+- ``always`` (with ``--replay-always``): ``analyze(replay="always")``, Polis's runs replayed
+  at every size (slow: minutes on the larger conversations).
 
 ARIs are over the participants both sides clustered, at seed 0 and averaged over seeds. Then
 times red-dwarf and ours on a synthetic 10,000 x 1,000 conversation (``--skip-timing`` to leave
@@ -72,7 +76,7 @@ def red_dwarf_groups(
     return labels, elapsed
 
 
-def compare(folder: Path, seeds: int) -> dict[str, object]:
+def compare(folder: Path, seeds: int, replay_always: bool = False) -> dict[str, object]:
     export = read_export(folder)
     votes = export.analysis_votes()
     excluded = list(export.excluded_statements())
@@ -89,6 +93,10 @@ def compare(folder: Path, seeds: int) -> dict[str, object]:
         )
         on_base = analyze(votes, excluded_statements=excluded, previous=state0)
         base_ari = adjusted_rand_index(on_base.group_of(), recorded)
+    always_ari: float | None = None
+    if replay_always:
+        always = analyze(votes, excluded_statements=excluded, replay="always")
+        always_ari = adjusted_rand_index(always.group_of(), recorded)
     for seed in range(seeds):
         start = time.perf_counter()
         ours = analyze(votes, excluded_statements=excluded, random_state=seed)
@@ -113,6 +121,7 @@ def compare(folder: Path, seeds: int) -> dict[str, object]:
         "ours_s": min(ours_s),
         "continued_ari": continued_ari,
         "base_ari": base_ari,
+        "always_ari": always_ari,
         "rd_k": rd_k,
         "rd_ari": rd_ari,
         "rd_s": min(rd_s) if rd_s else None,
@@ -151,13 +160,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=3, help="seeds 0..N-1 (means reported)")
     parser.add_argument("--skip-timing", action="store_true")
+    parser.add_argument(
+        "--replay-always",
+        action="store_true",
+        help="also replay Polis's runs at every size (analyze(replay='always'); slow)",
+    )
     args = parser.parse_args()
     folders = sorted(p for p in (DATA / "polis").iterdir() if p.is_dir())
     folders += sorted(p for p in (DATA / "polis-math").iterdir() if p.is_dir())
     header = (
         f"{'conversation':31} {'ptpts':>5} {'Polis k':>7} {'ours k':>6} {'ours ARI':>8} "
         f"{'mean':>5} {'rd k':>4} {'rd ARI':>6} {'mean':>5} {'cont.':>5} {'base':>5} "
-        f"{'ours s':>6} {'rd s':>5}"
+        f"{'ours s':>6} {'rd s':>5}" + (f" {'always':>6}" if args.replay_always else "")
     )
     print(f"ARI at seed 0 and mean over seeds 0..{args.seeds - 1}; cont. = ours continuing")
     print("from Polis's recorded groups; base = our group step over Polis's base clusters;")
@@ -165,7 +179,7 @@ def main() -> None:
     print(header)
     print("-" * len(header))
     for folder in folders:
-        r = compare(folder, args.seeds)
+        r = compare(folder, args.seeds, args.replay_always)
         ours_ari, rd_ari = r["ours_ari"], r["rd_ari"]
         assert isinstance(ours_ari, list) and isinstance(rd_ari, list)
         rd_k = "-" if not r["rd_k"] else str(r["rd_k"][0])  # type: ignore[index]
@@ -178,6 +192,7 @@ def main() -> None:
             f"{r['name']:31} {r['participants']:5} {r['polis_k']:7} "
             f"{r['ours_k'][0]:6} {ours_ari[0]:8.3f} {sum(ours_ari) / len(ours_ari):5.3f} "  # type: ignore[index]
             f"{rd_k:>4} {rd_cells} {r['continued_ari']:5.3f} {base:>5} {r['ours_s']:6.2f} {rd_s:>5}"
+            + (f" {r['always_ari']:6.3f}" if r["always_ari"] is not None else "")
         )
     if not args.skip_timing:
         timing(10_000, 1_000, 0.05)

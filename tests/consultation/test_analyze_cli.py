@@ -56,6 +56,15 @@ def test_analyze_polis_math_case_and_text_output() -> None:
     assert "consensus" in out
 
 
+def test_analyze_replays_polis_runs_from_vote_times() -> None:
+    """25ptpt (a workshop whose base-cluster ids Polis's runs reshuffled): the votes' times
+    let the analysis replay those runs, and the groups come out as Polis's (0.633 without)."""
+    code, out = run(str(DATA / "polis-math" / "25ptpt-3gp-no-strict-with-meta"))
+    assert code == 0, out
+    assert "3 groups" in out
+    assert "adjusted Rand index 1.000" in out
+
+
 def test_analyze_reports_a_missing_folder() -> None:
     code, out = run("/nonexistent/polis", "--json")
     assert code == 1

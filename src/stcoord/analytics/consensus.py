@@ -19,7 +19,9 @@ in compdemocracy/polis), reimplemented on sparse arrays:
 5. **Base clusters.** k-means with k = 100 over the projected participants in the conversation,
    taken in Polis's row order: participants in order of their first vote (the order of
    ``votes``; a :class:`VoteMatrix` carries none, its participants go by id). Base clusters are
-   numbered in that order, as Polis's ids are.
+   numbered in that order, as Polis's ids are. Polis's math runs again on every batch of new
+   votes, starting from the last run's base clusters; when the votes carry their ``time``,
+   that history is replayed (:func:`replay_base_clusters`, see ``analyze(replay=...)``).
 6. **Groups.** Weighted k-means (weights = base cluster sizes) over the base-cluster centres for
    k = 2 .. min(max_groups, 2 + n_base // 12); k is chosen by the silhouette coefficient over the
    base clusters (as Polis does: one point per base cluster, unweighted; a tie goes to the
@@ -81,6 +83,7 @@ MAX_MAJORITY = 5
 BASE_TOLERANCE = 0.01
 GROUP_ITERS = 20  # Polis's kmeans default max-iters, used for the groups
 K_BUFFER = 4  # runs in a row before the number of groups changes (Polis's group-k-buffer)
+POLL_INTERVAL = 1.0  # seconds between Polis's polls for new votes (poller.clj, 1000 ms)
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -88,11 +91,17 @@ IntArray = npt.NDArray[np.int64]
 
 @dataclass(frozen=True)
 class Vote:
-    """One vote: ``value`` is ``1`` agree, ``-1`` disagree, ``0`` pass."""
+    """One vote: ``value`` is ``1`` agree, ``-1`` disagree, ``0`` pass.
+
+    ``time`` (seconds, any epoch; optional and not part of equality) is when the vote was cast.
+    When every vote carries one, :func:`analyze` replays Polis's base clusters run by run (see
+    :func:`replay_base_clusters`) where that history decides Polis's groups.
+    """
 
     participant: str
     statement: str
     value: int
+    time: float | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -586,6 +595,7 @@ def analyze(
     silhouette_weighted: bool = False,
     previous: Analysis | ClusteringState | None = None,
     keep_participants: Collection[str] = (),
+    replay: Literal["auto", "always", "never"] = "auto",
 ) -> Analysis:
     """Find opinion groups, their representative statements and the consensus (see module doc).
 
@@ -597,6 +607,15 @@ def analyze(
 
     Participants are clustered in order of their first vote in ``votes`` (Polis's row order,
     which decides where its k-means starts): pass votes oldest first.
+
+    When every vote carries its ``time`` and no ``previous`` is given, Polis's earlier runs are
+    replayed first (:func:`replay_base_clusters`: one run per second of votes, as its poller
+    batches them; participants once in stay in) and the groups are then found from scratch over
+    the base clusters that history left, as Polis's math does after reloading a conversation.
+    ``replay="auto"`` does that where the history is all that decides Polis's groups and is
+    cheap to replay: at most ``base_clusters`` distinct positions (every position its own base
+    cluster, only their ids carry the history); ``"always"`` at any size (one run per batch of
+    votes, so slow for long conversations: 80 s for 12,000 votes); ``"never"`` not at all.
 
     ``excluded_statements`` are moderated out: never reported and carrying no signal.
     ``min_votes`` is Polis's in-conversation threshold; ``max_groups`` the largest number of
@@ -612,6 +631,7 @@ def analyze(
     []
     """
     first_seen: list[str] | None = None
+    vote_list: Sequence[Vote] = ()
     if isinstance(votes, VoteMatrix):
         vm = votes
     else:
@@ -632,6 +652,7 @@ def analyze(
     threshold = min(min_votes, m)
     in_conv = raw_counts >= threshold
     state_in = previous.state if isinstance(previous, Analysis) else previous
+    timed = bool(vote_list) and all(v.time is not None for v in vote_list)
     sticky = set(keep_participants) | (set(state_in.in_conversation) if state_in else set())
     if sticky:
         in_conv |= np.array([p in sticky for p in vm.participants], dtype=bool)
@@ -661,6 +682,26 @@ def analyze(
     # a virtual participant agreeing with one statement only (Polis's comment projection)
     stmt_proj = ((1.0 - col_mean)[:, None] * comps.T) * math.sqrt(m)
     stmt_proj[col_excluded] = 0.0
+
+    # Polis's base-cluster ids carry its run-by-run history; with at most ``base_clusters``
+    # distinct positions that history is all that decides its groups, and vote times let us
+    # replay it (one run per poll of new votes), then group from scratch over the result
+    if (
+        state_in is None
+        and timed
+        and not keep_participants
+        and replay != "never"
+        and (replay == "always" or len(np.unique(proj[in_conv], axis=0)) <= base_clusters)
+    ):
+        state_in = replay_base_clusters(
+            vote_list,
+            excluded_statements=excluded,
+            min_votes=min_votes,
+            base_clusters=base_clusters,
+            last_run=False,
+        )
+        if state_in.in_conversation:  # once in, always in
+            in_conv |= np.array([p in state_in.in_conversation for p in vm.participants])
 
     # clustering of the participants in the conversation
     members_idx = np.flatnonzero(in_conv)
@@ -771,57 +812,241 @@ def _warm_kmeans(
     max_iter: int,
 ) -> list[IntArray]:
     """Polis's k-means continued from earlier clusters (``clean-start-clusters``): keep the
-    earlier clusters' members that are still here, merge clusters that coincide, split off the
-    most distant point while there are fewer than ``k`` clusters, then run Lloyd until the
-    centres move less than 0.01. Returns the member indices of each cluster, in order."""
+    earlier clusters' members that are still here, merge clusters that coincide (the merged one
+    keeps the larger's id), split off the most distant point into a new last cluster while
+    there are fewer than ``k`` clusters, then run Lloyd until the sorted centres move less than
+    0.01. Returns the member indices of each cluster, in id order. Clusters are disjoint."""
     n = len(x)
     if n == 0:
         return []
+    dims = x.shape[1]
 
-    def centre(members: IntArray) -> FloatArray:
-        ww = w[members]
-        return np.asarray((x[members] * ww[:, None]).sum(0) / ww.sum())
+    def centres(labels: IntArray, kk: int) -> FloatArray:
+        sel = labels >= 0
+        lab, ww = labels[sel], w[sel]
+        wsum = np.bincount(lab, weights=ww, minlength=kk)
+        sums = np.stack(
+            [np.bincount(lab, weights=ww * x[sel, d], minlength=kk) for d in range(dims)], axis=1
+        )
+        return np.asarray(sums / np.where(wsum > 0, wsum, 1.0)[:, None])
 
     clusters = [np.asarray(m, dtype=np.int64) for m in previous if len(m)]
+    labels = np.full(n, -1, dtype=np.int64)
+    for ci, c in enumerate(clusters):
+        labels[c] = ci
+    first_centres = centres(labels, len(clusters))
     merged: list[IntArray] = []
-    merged_c: list[FloatArray] = []
-    for c in clusters:
-        cc = centre(c)
-        for i, other in enumerate(merged_c):
-            if np.array_equal(other, cc):
-                merged[i] = np.concatenate([merged[i], c])
-                break
+    ids: list[int] = []  # cluster ids: positions in ``previous``
+    at: dict[tuple[float, ...], int] = {}  # centre -> index in merged (exact equality)
+    for cid, c in enumerate(clusters):
+        key = tuple(first_centres[cid].tolist())
+        if key in at:
+            # Polis's merge-clusters: the merged cluster keeps the id of the larger (a tie: the
+            # later one's)
+            i = at[key]
+            if len(c) >= len(merged[i]):
+                ids[i] = cid
+            merged[i] = np.concatenate([merged[i], c])
         else:
+            at[key] = len(merged)
             merged.append(c)
-            merged_c.append(cc)
-    clusters = merged
+            ids.append(cid)
+    clusters = [merged[i] for i in np.argsort(ids, kind="stable")]
     possible = min(k, len(np.unique(x, axis=0)))
     if not clusters:
         first = np.unique(x, axis=0, return_index=True)[1]
         clusters = [np.array([i]) for i in sorted(first)[:possible]]
-    while len(clusters) < possible:
-        centers = np.array([centre(c) for c in clusters])
-        d = np.sqrt(_sq_dists(x, centers).min(1))
+    labels[:] = -1
+    for ci, c in enumerate(clusters):
+        labels[c] = ci
+    kk = len(clusters)
+    centers = centres(labels, kk)
+    while kk < possible:
+        d = _sq_dists(x, centers).min(1)
         far = int(np.argmax(d))
         if d[far] <= 0:
             break
-        clusters = [c[c != far] for c in clusters]
-        clusters = [c for c in clusters if len(c)]
-        clusters.append(np.array([far]))
-    centers = np.array([centre(c) for c in clusters])
+        old = int(labels[far])
+        labels[far] = kk
+        kk += 1
+        if old >= 0 and not (labels == old).any():  # its cluster emptied: gone
+            labels[labels > old] -= 1
+            kk -= 1
+        centers = centres(labels, kk)
     for _ in range(max_iter):
         labels = _sq_dists(x, centers).argmin(1)
-        used = [j for j in range(len(centers)) if (labels == j).any()]
-        new_clusters = [np.flatnonzero(labels == j) for j in used]
-        new_centers = np.array([centre(c) for c in new_clusters])
-        clusters = new_clusters
-        same = len(new_centers) == len(centers) and bool(
-            np.all(np.sqrt(((np.sort(new_centers, 0) - np.sort(centers, 0)) ** 2).sum(1)) < 0.01)
-        )
+        used = np.bincount(labels, minlength=kk) > 0  # empty clusters are dropped
+        labels = (np.cumsum(used) - 1)[labels]
+        kk = int(used.sum())
+        new_centers = centres(labels, kk)
+        # Polis's same-clustering?: centres sorted (lexicographically), compared pairwise
+        a = centers[np.lexsort(centers.T[::-1])]
+        b = new_centers[np.lexsort(new_centers.T[::-1])]
+        mm = min(len(a), len(b))
+        same = bool(np.all(np.sqrt(((a[:mm] - b[:mm]) ** 2).sum(1)) < 0.01))
         centers = new_centers
         if same:
             break
-    return clusters
+    order = np.argsort(labels, kind="stable")
+    bounds = np.searchsorted(labels[order], np.arange(kk + 1))
+    return [order[bounds[j] : bounds[j + 1]] for j in range(kk)]
+
+
+def _power_pca2(gram: FloatArray, start: FloatArray | None, iters: int = 100) -> FloatArray:
+    """The first two principal axes from the covariance ``gram`` by power (subspace) iteration
+    started from the last run's axes, as Polis computes its PCA run after run (``pca.clj``,
+    100 iterations, warm start; new statements start at 0), then ordered and signed as
+    :func:`_pca2` does. Cheap for the small matrices of a replay."""
+    m = len(gram)
+    comps = np.zeros((2, m))
+    if m == 0 or not np.any(gram):
+        return comps
+    v = np.zeros((m, 2))
+    if start is not None:
+        v[: start.shape[1]] = start.T[:m]
+    rng = np.random.default_rng(0)
+    for j in range(2):  # a fresh or degenerate start: any direction will do
+        if not np.any(v[:, j]):
+            v[:, j] = rng.standard_normal(m)
+
+    def orthonormal(a: FloatArray) -> FloatArray:  # Gram-Schmidt on two columns
+        a0 = a[:, 0] / max(float(np.sqrt(a[:, 0] @ a[:, 0])), 1e-300)
+        a1 = a[:, 1] - (a0 @ a[:, 1]) * a0
+        a1 = a1 / max(float(np.sqrt(a1 @ a1)), 1e-300)
+        return np.stack([a0, a1], axis=1)
+
+    q = orthonormal(v)
+    for _ in range(iters):
+        q_new = orthonormal(gram @ q)
+        done = abs(abs(float(q_new[:, 0] @ q[:, 0])) - 1) + abs(
+            abs(float(q_new[:, 1] @ q[:, 1])) - 1
+        )
+        q = q_new
+        if done < 1e-13:
+            break
+    # Rayleigh-Ritz in the subspace: the two axes and their order
+    evals, evecs = np.linalg.eigh(q.T @ gram @ q)
+    order = np.argsort(-evals)
+    r = min(2, m)
+    comps[:r] = (q @ evecs[:, order]).T[:r]
+    for i in range(2):
+        j = int(np.argmax(np.abs(comps[i])))
+        if comps[i, j] < 0:
+            comps[i] = -comps[i]
+    return comps
+
+
+def replay_base_clusters(
+    votes: Sequence[Vote],
+    *,
+    excluded_statements: Collection[str] = (),
+    min_votes: int = 7,
+    base_clusters: int = BASE_CLUSTERS,
+    poll_interval: float = POLL_INTERVAL,
+    last_run: bool = True,
+) -> ClusteringState:
+    """Polis's in-conversation set and base clusters as its math left them, replayed run by run.
+
+    Polis's math worker polls for new votes every second (``poller.clj``) and runs the
+    conversation's math on each batch, warm-starting the base clusters from the run before
+    (``clean-start-clusters``: members kept, coinciding clusters merged, the most distant
+    participant split off into a new cluster with the next id). The votes (each with its
+    ``time``, in seconds) are cut into the batches such polls would have seen (a batch runs
+    ``poll_interval`` seconds from its first vote) and each batch gets one run: participants in
+    the conversation (once in, always in), PCA and projection as :func:`analyze` does them, and
+    the base k-means (k = ``base_clusters``) from the previous run's base clusters; the first
+    run starts from the first distinct positions, as Polis's does. With ``last_run=False`` the
+    last batch is left for the caller's own run (``analyze(previous=...)``). Base clusters come
+    out in Polis's id order (a new cluster goes last); no groups are kept, so the next
+    :func:`analyze` groups them from scratch, as Polis does after reloading a conversation.
+
+    >>> votes = [Vote(str(p), s, 1 if (p < 8) == (s < "c") else -1, time=10.0 * p)
+    ...          for p in range(16) for s in "abcd"]
+    >>> state = replay_base_clusters(votes)
+    >>> len(state.in_conversation), len(state.base_clusters)
+    (16, 2)
+    """
+    if any(v.time is None for v in votes):
+        raise ValueError("every vote needs a time to replay Polis's runs")
+    timed = sorted(range(len(votes)), key=lambda i: (float(votes[i].time or 0.0), i))
+    ends: list[int] = []
+    start: float | None = None
+    for pos, i in enumerate(timed):
+        t = float(votes[i].time or 0.0)
+        if start is None:
+            start = t
+        elif t - start >= poll_interval:
+            ends.append(pos)
+            start = t
+    ends.append(len(timed))
+    if not last_run:
+        ends = ends[:-1]
+    excluded = {str(s) for s in excluded_statements}
+    p_index: dict[str, int] = {}
+    s_index: dict[str, int] = {}
+    n_all = len({v.participant for v in votes})
+    m_all = len({v.statement for v in votes})
+    val = np.zeros((n_all, m_all))
+    seen = np.zeros((n_all, m_all), dtype=bool)
+    col_excluded = np.zeros(m_all, dtype=bool)
+    in_conv: set[int] = set()
+    base_of = np.full(n_all, -1, dtype=np.int64)  # each participant's base cluster (id order)
+    n_bases = 0
+    comps_prev: FloatArray | None = None
+    pos = 0
+    for end in ends:
+        for i in timed[pos:end]:
+            v = votes[i]
+            row = p_index.setdefault(str(v.participant), len(p_index))
+            col = s_index.get(str(v.statement))
+            if col is None:
+                col = s_index[str(v.statement)] = len(s_index)
+                col_excluded[col] = str(v.statement) in excluded
+            val[row, col] = v.value
+            seen[row, col] = True
+        pos = end
+        n, m = len(p_index), len(s_index)
+        counts = seen[:n, :m].sum(1)
+        in_conv.update(np.flatnonzero(counts >= min(min_votes, m)).tolist())
+        if len(in_conv) < GREEDY_IN_CONVERSATION:
+            names = list(p_index)
+            rest = sorted(
+                (r for r in range(n) if r not in in_conv),
+                key=lambda r: (-counts[r], _natural_key(names[r])),
+            )
+            in_conv.update(rest[: GREEDY_IN_CONVERSATION - len(in_conv)])
+        # the projection of analyze(): mean-imputed, centred, sparsity-scaled
+        active = seen[:n, :m] & ~col_excluded[None, :m]
+        col_n = active.sum(0)
+        col_mean = np.where(col_n > 0, (val[:n, :m] * active).sum(0) / np.maximum(col_n, 1), 0.0)
+        centred = np.where(active, val[:n, :m] - col_mean[None, :], 0.0)
+        comps = _power_pca2(centred.T @ centred, comps_prev)
+        comps_prev = comps
+        n_votes_row = active.sum(1) + int(col_excluded[:m].sum())
+        proj = (centred @ comps.T) * np.sqrt(m / np.maximum(n_votes_row, 1))[:, None]
+        members = np.array(sorted(in_conv), dtype=np.int64)  # rows in order of first vote
+        points = proj[members]
+        if n_bases == 0:
+            labels, _ = polis_kmeans(points, base_clusters, max_iters=100)
+        else:
+            prev_labels = base_of[members]
+            order = np.argsort(prev_labels, kind="stable")
+            bounds = np.searchsorted(prev_labels[order], np.arange(n_bases + 1))
+            prev = [order[bounds[b] : bounds[b + 1]] for b in range(n_bases)]
+            clusters = _warm_kmeans(points, np.ones(len(points)), base_clusters, prev, 100)
+            labels = np.empty(len(points), dtype=np.int64)
+            for b, c in enumerate(clusters):
+                labels[c] = b
+        base_of[:] = -1
+        base_of[members] = labels
+        n_bases = int(labels.max()) + 1
+    names = list(p_index)
+    bases = [np.flatnonzero(base_of == b) for b in range(n_bases)]
+    return ClusteringState(
+        in_conversation=frozenset(names[r] for r in in_conv),
+        base_clusters=tuple(tuple(names[int(r)] for r in b) for b in bases),
+        group_clusterings={},
+    )
 
 
 def _cluster(

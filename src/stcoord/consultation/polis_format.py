@@ -148,12 +148,18 @@ class PolisExport:
 
     def analysis_votes(self) -> list[Vote]:
         """Votes for :func:`stcoord.analytics.consensus.analyze`, oldest first (so the last
-        vote on a statement wins); from ``votes.csv`` or, without it, the participant matrix."""
+        vote on a statement wins); from ``votes.csv`` or, without it, the participant matrix.
+        Each vote carries its time in seconds when the export has one (exports write
+        milliseconds or seconds: a timestamp of 10^11 or more is taken as milliseconds), so
+        that ``analyze`` can replay Polis's runs."""
         if self.votes:
             ordered = sorted(
                 self.votes, key=lambda v: v.timestamp if v.timestamp is not None else 0
             )
-            return [Vote(v.participant, v.statement, v.value) for v in ordered]
+            return [
+                Vote(v.participant, v.statement, v.value, time=_seconds(v.timestamp))
+                for v in ordered
+            ]
         return [Vote(p.id, s, value) for p in self.participants for s, value in p.votes.items()]
 
     def recorded_groups(self) -> dict[str, int]:
@@ -168,6 +174,14 @@ class PolisExport:
                 for p in b2p[b]
             }
         return {p.id: p.group for p in self.participants if p.group is not None}
+
+
+def _seconds(timestamp: int | None) -> float | None:
+    """An export's timestamp in seconds (openData and polis-math write milliseconds, the 2025
+    export seconds; 10^11 seconds would be the year 5138)."""
+    if timestamp is None:
+        return None
+    return timestamp / 1000.0 if abs(timestamp) >= 10**11 else float(timestamp)
 
 
 def _natural(value: str) -> tuple[int, int, str]:
