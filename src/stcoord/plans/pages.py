@@ -27,6 +27,9 @@ from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from stcoord.advisory import service as advisory_service
+from stcoord.advisory.models import Recommendation
+from stcoord.advisory.pages import term_function as advisory_term_function
 from stcoord.analytics.gates import Unmet
 from stcoord.analytics.textdiff import SectionDiff
 from stcoord.analytics.vocabulary import Channel
@@ -878,6 +881,16 @@ def goals_page(
 # ---------------------------------------------------------------- one task
 
 
+def _task_recommendations(
+    session: Session, actor: Actor, key: str, code: str
+) -> list[Recommendation] | None:
+    """The advisory recommendations the task carries out; None when the actor may not read
+    advisory data (the page then leaves the section out rather than failing)."""
+    if not permits(actor, advisory_service.READ):
+        return None
+    return advisory_service.recommendations_for_task(session, actor, plan_key=key, task_code=code)
+
+
 def _task_context(
     session: Session, actor: Actor, key: str, code: str, lang: str, today: dt.date | None
 ) -> dict[str, Any]:
@@ -893,6 +906,8 @@ def _task_context(
         "w": words_for(lang, bodies, jurisdiction.code),
         "may_report": permits(actor, "task.report", detail.task),
         "charts": [indicator_chart(s, lang, i) for i, s in enumerate(detail.indicators)],
+        "recommendations": _task_recommendations(session, actor, key, code),
+        "advisory_term": advisory_term_function(lang),
         "refusal": None,
     }
 
