@@ -3,7 +3,9 @@ a third linked to a plan task, a fifth with a status change.
 
 Measures (SQLite, services as the API calls them): the import of 25 recommendations through
 the CSV path, the whole tracker (every row with response, tasks), adoption per body, the first
-page of the tracker list sorted by number, and the tracker PDF.
+page of the tracker list sorted by number (sorting every whole row, as before, and sorting plain
+keys then loading the page's rows, as the API and the page do; both give the same rows for every
+sort), and the tracker PDF.
 
     .venv/bin/python benchmarks/bench_advisory.py [--reports 200] [--per-report 25]
 """
@@ -119,14 +121,41 @@ def main() -> None:
             with db.scope(write=False) as session:
                 service.adoption(session, SYSTEM)
 
-        def first_page() -> None:
+        def page_of_all_rows(sort: str | None, **filters: str) -> list[int]:
+            """The list page as it was built before: every whole row, sorted, then cut."""
             with db.scope(write=False) as session:
-                rows = service.tracker_rows(session, SYSTEM, status="open")
-                sort_rows(rows, "-number", service.TRACKER_SORTS)[:50]
+                rows = service.tracker_rows(session, SYSTEM, **filters)
+                return [r.rec.id for r in sort_rows(rows, sort, service.TRACKER_SORTS)[:50]]
+
+        def page_of_keys(sort: str | None, **filters: str) -> list[int]:
+            """The list page as the API and the page build it: plain keys sorted and cut, then
+            whole rows for the page only."""
+            with db.scope(write=False) as session:
+                keys = sort_rows(
+                    service.tracker_keys(session, SYSTEM, **filters), sort, service.TRACKER_SORTS
+                )
+                rows = service.tracker_rows_for(session, SYSTEM, [k.id for k in keys[:50]])
+                return [r.rec.id for r in rows]
+
+        for sort in (None, *service.TRACKER_SORTS, *(f"-{s}" for s in service.TRACKER_SORTS)):
+            for filters in ({}, {"status": "open"}, {"position": "reject"}):
+                assert page_of_keys(sort, **filters) == page_of_all_rows(sort, **filters), sort
+        print("tracker list pages: same rows as sorting every whole row, for every sort")
 
         print("tracker rows:", summary(repeat(tracker, 5)))
         print("adoption per body:", summary(repeat(adoption, 5)))
-        print("tracker list page (open, sorted by number):", summary(repeat(first_page, 5)))
+        print(
+            "tracker list page (open, sorted by -number), every whole row:",
+            summary(repeat(lambda: page_of_all_rows("-number", status="open"), 5)),
+        )
+        print(
+            "tracker list page (open, sorted by -number), keys then the page's rows:",
+            summary(repeat(lambda: page_of_keys("-number", status="open"), 5)),
+        )
+        print(
+            "tracker list page (all, sorted by status), keys then the page's rows:",
+            summary(repeat(lambda: page_of_keys("status"), 5)),
+        )
         outcomes = [Outcome(f"B{i % 50}", POSITIONS[i % 4], "open") for i in range(1_000_000)]
         _, pure = timed(lambda: adoption_by_body(outcomes))
         print(f"adoption_by_body over 1,000,000 outcomes: {pure * 1000:.0f} ms")

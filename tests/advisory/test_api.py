@@ -7,6 +7,7 @@ import io
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
+from stcoord.advisory.models import STATUSES
 from stcoord.auth.permissions import Role
 from stcoord.db.session import Database
 from tests.advisory.conftest import PLAN, REPORT
@@ -70,6 +71,15 @@ def test_tracker_list_filters_sorts_pages_and_exports(adv_db: Database, client: 
     assert [r["number"] for r in second["items"]] == ["2"]
     unanswered = client.get(f"{API}/recommendations?position=none").json()
     assert [r["number"] for r in unanswered["items"]] == ["4"]
+    # sorting on a column whose first value sorts as "false" (index 0, amount 0) must not fail
+    statuses = [
+        r["status"] for r in client.get(f"{API}/recommendations?sort=status").json()["items"]
+    ]
+    assert len(statuses) == 4 and statuses == sorted(statuses, key=STATUSES.index)
+    assert "open" in statuses and len(set(statuses)) > 1
+    down = client.get(f"{API}/recommendations?sort=-status").json()["items"]
+    assert [r["status"] for r in down] == statuses[::-1]
+    assert client.get(f"{API}/recommendations?sort=benefit_amount").status_code == 200
     bad = client.get(f"{API}/recommendations?sort=colour")
     assert bad.status_code == 422
     csv = client.get(f"{API}/recommendations.csv?position=accept")

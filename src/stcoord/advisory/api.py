@@ -294,9 +294,18 @@ def list_recommendations(
     """The tracker: every recommendation with its response, status, benefit and tasks.
     Filter by body (CODE:key), jurisdiction, report, status, position (``none``: unanswered);
     sort by body, report, published_on, number, status, position, status_on, benefit_amount."""
-    rows = _tracker(session, actor, body, jurisdiction, report, status, position, paging.sort)
-    shown, total = slice_page(rows, paging)
-    items = [schemas.tracker_view(r) for r in shown]
+    keys = service.tracker_keys(
+        session,
+        actor,
+        body=body,
+        jurisdiction=jurisdiction,
+        report=report,
+        status=status,
+        position=position,
+    )
+    page, total = slice_page(sort_rows(keys, paging.sort, service.TRACKER_SORTS), paging)
+    rows = service.tracker_rows_for(session, actor, [k.id for k in page])
+    items = [schemas.tracker_view(r) for r in rows]
     return {"items": items, "total": total, "limit": paging.limit, "offset": paging.offset}
 
 

@@ -374,8 +374,12 @@ def tracker_list(
     report: str | None = None,
 ) -> Response:
     filters = _filters(body, status, position, report)
-    rows = _tracker(session, actor, filters, paging.sort)
-    shown, total = slice_page(rows, paging)
+    # Sort and page plain keys; load whole rows (response, tasks) for the page only.
+    keys = sort_rows(
+        service.tracker_keys(session, actor, **filters), paging.sort, service.TRACKER_SORTS
+    )
+    page, total = slice_page(keys, paging)
+    shown = service.tracker_rows_for(session, actor, [k.id for k in page])
     query = urlencode({k: v for k, v in {**filters, "sort": paging.sort}.items() if v})
     return _page(
         request,

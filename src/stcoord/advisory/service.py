@@ -778,6 +778,48 @@ class TrackerRow:
     def position(self) -> str | None:
         return self.response.position if self.response else None
 
+    # What the tracker list sorts on (:data:`TRACKER_SORTS`), as :class:`TrackerKey` has it.
+    @property
+    def report_key(self) -> str:
+        return self.report.key
+
+    @property
+    def published_on(self) -> dt.date | None:
+        return self.report.published_on
+
+    @property
+    def number(self) -> str:
+        return self.rec.number
+
+    @property
+    def status(self) -> str:
+        return self.rec.status
+
+    @property
+    def status_on(self) -> dt.date | None:
+        return self.rec.status_on
+
+    @property
+    def benefit_amount(self) -> Decimal | None:
+        return self.rec.benefit_amount
+
+
+@dataclass(frozen=True)
+class TrackerKey:
+    """What the tracker list filters and sorts on, for one recommendation, read as plain
+    columns: a list sorts and pages these, then loads whole rows for its page only
+    (:func:`tracker_rows_for`)."""
+
+    id: int
+    body: str
+    report_key: str
+    published_on: dt.date | None
+    number: str
+    status: str
+    position: str | None  # that of the latest response
+    status_on: dt.date | None
+    benefit_amount: Decimal | None
+
 
 def _tasks_of(session: Session, recs: list[Recommendation]) -> dict[int, LinkedTask]:
     ids = sorted({link.task_id for r in recs for link in r.links})
@@ -789,6 +831,56 @@ def _tasks_of(session: Session, recs: list[Recommendation]) -> dict[int, LinkedT
         .where(Task.id.in_(ids))
     )
     return {i: LinkedTask(p, c, t) for i, p, c, t in rows}
+
+
+def _rows_of(session: Session, recs: list[Recommendation]) -> list[TrackerRow]:
+    tasks = _tasks_of(session, recs)
+    return [
+        TrackerRow(
+            report=r.report,
+            rec=r,
+            response=r.responses[-1] if r.responses else None,
+            tasks=[tasks[link.task_id] for link in r.links if link.task_id in tasks],
+        )
+        for r in recs
+    ]
+
+
+def _tracker_select(
+    stmt: Select[Any],
+    actor: Actor,
+    *,
+    body: str | None,
+    jurisdiction: str | None,
+    report: str | None,
+    status: str | None,
+    position: str | None,
+) -> Select[Any]:
+    """``stmt`` over recommendations joined to their reports, narrowed to what ``actor`` may
+    read and to the filters (all but ``position``), in report then number order."""
+    require(actor, READ)
+    problems = []
+    if status and status not in STATUSES:
+        problems.append(("status", f"use one of {', '.join(STATUSES)}"))
+    if position and position not in (*POSITIONS, "none"):
+        problems.append(("position", f"use one of {', '.join(POSITIONS)}, none"))
+    if problems:
+        raise ValidationFailed(problems)
+    stmt = restrict(stmt, actor, READ, Recommendation).join(
+        AdvisoryReport, AdvisoryReport.id == Recommendation.report_id
+    )
+    stmt = _body_filter(stmt, AdvisoryReport, body, jurisdiction)
+    if report:
+        stmt = stmt.where(AdvisoryReport.key == report)
+    if status:
+        stmt = stmt.where(Recommendation.status == status)
+    return stmt.order_by(
+        AdvisoryReport.jurisdiction_code,
+        AdvisoryReport.body_key,
+        AdvisoryReport.key,
+        Recommendation.seq,
+        Recommendation.id,
+    )
 
 
 def tracker_rows(
@@ -805,44 +897,94 @@ def tracker_rows(
 
     ``position`` may be ``none`` for recommendations without a response yet.
     """
-    require(actor, READ)
-    problems = []
-    if status and status not in STATUSES:
-        problems.append(("status", f"use one of {', '.join(STATUSES)}"))
-    if position and position not in (*POSITIONS, "none"):
-        problems.append(("position", f"use one of {', '.join(POSITIONS)}, none"))
-    if problems:
-        raise ValidationFailed(problems)
-    stmt = restrict(select(Recommendation), actor, READ, Recommendation).join(AdvisoryReport)
-    stmt = _body_filter(stmt, AdvisoryReport, body, jurisdiction)
-    if report:
-        stmt = stmt.where(AdvisoryReport.key == report)
-    if status:
-        stmt = stmt.where(Recommendation.status == status)
-    stmt = stmt.options(
+    stmt = _tracker_select(
+        select(Recommendation),
+        actor,
+        body=body,
+        jurisdiction=jurisdiction,
+        report=report,
+        status=status,
+        position=position,
+    ).options(
         selectinload(Recommendation.report),
         selectinload(Recommendation.responses),
         selectinload(Recommendation.links),
-    ).order_by(
-        AdvisoryReport.jurisdiction_code,
-        AdvisoryReport.body_key,
-        AdvisoryReport.key,
-        Recommendation.seq,
     )
-    recs = list(session.scalars(stmt))
-    tasks = _tasks_of(session, recs)
-    rows = [
-        TrackerRow(
-            report=r.report,
-            rec=r,
-            response=r.responses[-1] if r.responses else None,
-            tasks=[tasks[link.task_id] for link in r.links if link.task_id in tasks],
-        )
-        for r in recs
-    ]
+    rows = _rows_of(session, list(session.scalars(stmt)))
     if position:
         rows = [row for row in rows if (row.position or "none") == position]
     return rows
+
+
+def tracker_keys(
+    session: Session,
+    actor: Actor,
+    *,
+    body: str | None = None,
+    jurisdiction: str | None = None,
+    report: str | None = None,
+    status: str | None = None,
+    position: str | None = None,
+) -> list[TrackerKey]:
+    """The sort keys of what :func:`tracker_rows` returns (same filters, same order), in one
+    query of plain columns."""
+    latest = (
+        select(Response.position)
+        .where(Response.recommendation_id == Recommendation.id)
+        .order_by(Response.id.desc())
+        .limit(1)
+        .correlate(Recommendation)
+        .scalar_subquery()
+    )
+    columns = select(
+        Recommendation.id,
+        AdvisoryReport.jurisdiction_code,
+        AdvisoryReport.body_key,
+        AdvisoryReport.key,
+        AdvisoryReport.published_on,
+        Recommendation.number,
+        Recommendation.status,
+        latest,
+        Recommendation.status_on,
+        Recommendation.benefit_amount,
+    ).select_from(Recommendation)
+    stmt = _tracker_select(
+        columns,
+        actor,
+        body=body,
+        jurisdiction=jurisdiction,
+        report=report,
+        status=status,
+        position=position,
+    )
+    keys = [
+        TrackerKey(i, f"{code}:{body_key}", key, published, number, st, pos, st_on, amount)
+        for i, code, body_key, key, published, number, st, pos, st_on, amount in session.execute(
+            stmt
+        )
+    ]
+    if position:
+        keys = [k for k in keys if (k.position or "none") == position]
+    return keys
+
+
+def tracker_rows_for(session: Session, actor: Actor, ids: Iterable[int]) -> list[TrackerRow]:
+    """The tracker rows of the recommendations ``ids`` (one page of a list), in that order."""
+    require(actor, READ)
+    wanted = list(ids)
+    if not wanted:
+        return []
+    stmt = (
+        restrict(select(Recommendation), actor, READ, Recommendation)
+        .where(Recommendation.id.in_(wanted))
+        .options(
+            selectinload(Recommendation.report),
+            selectinload(Recommendation.responses),
+            selectinload(Recommendation.links),
+        )
+    )
+    found = {r.id: r for r in session.scalars(stmt)}
+    return _rows_of(session, [found[i] for i in wanted if i in found])
 
 
 def adoption(
@@ -911,13 +1053,16 @@ def number_key(number: str) -> tuple[Any, ...]:
     return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in number.split("."))
 
 
+# Sort keys of the tracker list, over a TrackerRow or a TrackerKey (the same attributes). The
+# pagination helper sorts on ``(key is None, key or "")``: keys that may be 0 are wrapped in a
+# tuple, so that the first status or a zero benefit does not read as "" beside numbers.
 TRACKER_SORTS: dict[str, Any] = {
     "body": lambda r: r.body,
-    "report": lambda r: r.report.key,
-    "published_on": lambda r: r.report.published_on,
-    "number": lambda r: (r.report.key, number_key(r.rec.number)),
-    "status": lambda r: STATUSES.index(r.rec.status),
+    "report": lambda r: r.report_key,
+    "published_on": lambda r: r.published_on,
+    "number": lambda r: (r.report_key, number_key(r.number)),
+    "status": lambda r: (STATUSES.index(r.status),),
     "position": lambda r: r.position or "~",
-    "status_on": lambda r: r.rec.status_on,
-    "benefit_amount": lambda r: r.rec.benefit_amount,
+    "status_on": lambda r: r.status_on,
+    "benefit_amount": lambda r: None if r.benefit_amount is None else (r.benefit_amount,),
 }
