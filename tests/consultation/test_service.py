@@ -147,6 +147,17 @@ def test_votes_are_unique_per_participant_and_can_change(cdb: Database) -> None:
             (1, 1, 0, 1),
             (2, 1, 0, 0),
         ]
+        # one statement's card (redrawn after a vote) counts only that statement's votes
+        me = service.my_participant(session, aca, service.get_consultation(session, aca, KEY))
+        (one,) = service.list_statements(session, aca, key=KEY, for_participant=me, number=2)
+        assert (one.statement.number, one.agree, one.disagree, one.passed, one.my_vote) == (
+            2,
+            1,
+            0,
+            0,
+            1,
+        )
+        assert service.list_statements(session, aca, key=KEY, number=99) == []
         actions = session.scalars(
             select(AuditRecord.action)
             .where(AuditRecord.action.like("vote.%"))

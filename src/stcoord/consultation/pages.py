@@ -407,14 +407,8 @@ def _vote_page(
             )
         c = service.get_consultation(session, actor, key)
         me = service.my_participant(session, actor, c)
-        row = next(
-            (
-                r
-                for r in service.list_statements(session, actor, key=key, for_participant=me)
-                if r.statement.number == number
-            ),
-            None,
-        )
+        rows = service.list_statements(session, actor, key=key, for_participant=me, number=number)
+        row = rows[0] if rows else None
         return _page(
             request,
             "consultation/_statement.html",

@@ -1056,8 +1056,10 @@ def list_statements(
     key: str,
     include_hidden: bool = False,
     for_participant: Participant | None = None,
+    number: int | None = None,
 ) -> list[StatementRow]:
-    """Statements with their vote counts (and the participant's own vote when given)."""
+    """Statements with their vote counts (and the participant's own vote when given); only
+    statement ``number`` when given (a card redrawn after a vote counts one statement's votes)."""
     c = get_consultation(session, actor, key)
     stmt = (
         select(Statement, Participant)
@@ -1069,12 +1071,17 @@ def list_statements(
 
     if not (include_hidden and permits(actor, "consultation.moderate")):
         stmt = stmt.where(Statement.hidden.is_(False))
+    if number is not None:
+        stmt = stmt.where(Statement.number == number)
     rows = session.execute(stmt).all()
+    votes = Vote.consultation_id == c.id
+    if number is not None:
+        votes = Vote.statement_id.in_([s.id for s, _ in rows])
     tallies: dict[tuple[int, int], int] = {
         (sid, value): n
         for sid, value, n in session.execute(
             select(Vote.statement_id, Vote.value, func.count())
-            .where(Vote.consultation_id == c.id)
+            .where(votes)
             .group_by(Vote.statement_id, Vote.value)
         ).all()
     }
@@ -1083,7 +1090,7 @@ def list_statements(
         mine = dict(
             session.execute(
                 select(Vote.statement_id, Vote.value).where(
-                    Vote.participant_id == for_participant.id
+                    Vote.participant_id == for_participant.id, votes
                 )
             ).all()
         )
