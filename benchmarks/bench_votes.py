@@ -16,6 +16,9 @@ them is answered. Latency is measured by a minimal keep-alive HTTP/1.1 client (s
 0. **alone**: one participant votes on every statement, one vote after the other (the floor);
 1. **burst**: all 100 participants send a vote at the same instant (an asyncio barrier), ten
    times over, one second apart: the literal "100 participants vote at once";
+1b. **page burst** (no target, for the record): the same bursts through the conversation page
+   as a phone sends them (HTMX form post with the session cookie and CSRF header; the full
+   route, answered with the statement's card read after the commit and rendered);
 2. **session**: 100 participants each go through every statement, reading 2-6 s before each
    vote (a phone user's pace), arriving within the first 6 s: ~25 votes/s with 100 voting;
 3. **saturation** (no target, for the record): ``wrk -c100`` sending votes back to back with no
@@ -31,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import random
 import statistics
 import subprocess
@@ -64,7 +68,7 @@ ERRORS: dict[str, int] = {}  # failed votes by cause
 BURST_MAX: list[float] = []  # the slowest vote of each burst, ms
 
 
-def prepare(url: str, statements: int) -> list[str]:
+def prepare(url: str, statements: int) -> tuple[list[str], list[int]]:
     """Schema, plan, conversation, statements, and 100 participants with tokens.
 
     The accounts share one password hash (argon2 is slow on purpose: 100 hashes would add a
@@ -76,6 +80,7 @@ def prepare(url: str, statements: int) -> list[str]:
     upgrade(url)
     db = Database(make_engine(url))
     tokens = []
+    user_ids = []
     try:
         with db.scope(write=True) as session:
             load_mechanism(session, SYSTEM, parse_mechanism(MINI_FIXTURE.read_text("utf-8")))
@@ -106,6 +111,7 @@ def prepare(url: str, statements: int) -> list[str]:
                 )
                 actor = actor_for(user)
                 tokens.append(create_token(session, actor, name="bench").token)
+                user_ids.append(user.id)
                 service.register(
                     session,
                     actor,
@@ -115,7 +121,7 @@ def prepare(url: str, statements: int) -> list[str]:
                 )
     finally:
         db.engine.dispose()
-    return tokens
+    return tokens, user_ids
 
 
 def pct(values: list[float], q: float) -> float:
@@ -147,7 +153,12 @@ class Connection:
         self.writer: asyncio.StreamWriter | None = None
 
     async def request(
-        self, method: str, path: str, token: str | None = None, body: bytes = b""
+        self,
+        method: str,
+        path: str,
+        token: str | None = None,
+        body: bytes = b"",
+        extra: dict[str, str] | None = None,
     ) -> int:
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
@@ -155,8 +166,12 @@ class Connection:
         head = f"{method} {path} HTTP/1.1\r\nHost: {self.host}\r\n"
         if token:
             head += f"Authorization: Bearer {token}\r\n"
+        for name, value in (extra or {}).items():
+            head += f"{name}: {value}\r\n"
         if body:
-            head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+            if "Content-Type" not in (extra or {}):
+                head += "Content-Type: application/json\r\n"
+            head += f"Content-Length: {len(body)}\r\n"
         self.writer.write(head.encode() + b"\r\n" + body)
         status_line, *headers = (await self.reader.readuntil(b"\r\n\r\n")).split(b"\r\n")
         length = next(
@@ -243,6 +258,71 @@ async def burst_run(
     return ms, failed
 
 
+SECRET = "bench"  # the app's STCOORD_SECRET_KEY, to sign the page voters' session cookies
+
+
+def session_cookie(user_id: int, csrf: str) -> str:
+    """A signed-in browser's session cookie, as the app's SessionMiddleware writes it (the
+    accounts share one password; signing 100 logins in would measure argon2, not votes)."""
+    from base64 import b64encode
+
+    from itsdangerous import TimestampSigner
+
+    data = b64encode(json.dumps({"user_id": user_id, "csrf": csrf}).encode())
+    return "stcoord_session=" + TimestampSigner(SECRET).sign(data).decode()
+
+
+async def page_vote(
+    conn: Connection, cookie: str, csrf: str, n: int, value: int
+) -> tuple[float, bool]:
+    """A phone's vote from the conversation page: HTMX form post, answered with the statement's
+    card (its counts read after the commit and rendered)."""
+    start = time.perf_counter()
+    headers = {
+        "Cookie": cookie,
+        "X-CSRF-Token": csrf,
+        "HX-Request": "true",
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
+    try:
+        status = await conn.request(
+            "POST", f"/consultations/{KEY}/statements/{n}/vote", None, b"value=%d" % value, headers
+        )
+    except (OSError, asyncio.IncompleteReadError) as exc:
+        ERRORS[type(exc).__name__] = ERRORS.get(type(exc).__name__, 0) + 1
+        conn.close()
+        conn.writer = None
+        return (time.perf_counter() - start) * 1000, False
+    if status != 200:
+        ERRORS["page " + str(status)] = ERRORS.get("page " + str(status), 0) + 1
+    return (time.perf_counter() - start) * 1000, status == 200
+
+
+async def page_burst_run(
+    base: str, user_ids: list[int], statements: int, bursts: int
+) -> tuple[list[float], int]:
+    """As :func:`burst_run`, through the page with session cookies (no target: for the record)."""
+    ms: list[float] = []
+    failed = 0
+    conns = await connect(base)
+    voters = [(session_cookie(uid, f"csrf{uid}"), f"csrf{uid}") for uid in user_ids]
+    for b in range(bursts):
+        results = await asyncio.gather(
+            *(
+                page_vote(
+                    conns[i], cookie, csrf, (i + b + 7) % statements + 1, random.choice((-1, 1))
+                )
+                for i, (cookie, csrf) in enumerate(voters)
+            )
+        )
+        ms += [r[0] for r in results]
+        failed += sum(1 for r in results if not r[1])
+        await asyncio.sleep(1.0)
+    for c in conns:
+        c.close()
+    return ms, failed
+
+
 async def session_run(
     base: str, tokens: list[str], statements: int
 ) -> tuple[list[float], int, float]:
@@ -314,14 +394,14 @@ def main() -> None:
         workdir = Path(tmp)
         url = sqlite_url(workdir / "votes.db")
         t0 = time.perf_counter()
-        tokens = prepare(url, args.statements)
+        tokens, user_ids = prepare(url, args.statements)
         print(
             f"setup: {PARTICIPANTS} participants, {args.statements} statements "
             f"in {time.perf_counter() - t0:.1f} s"
         )
         env = {
             "STCOORD_DATABASE_URL": url,
-            "STCOORD_SECRET_KEY": "bench",
+            "STCOORD_SECRET_KEY": SECRET,
             "PATH": "/usr/bin:/bin",
             "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src"),
         }
@@ -341,6 +421,16 @@ def main() -> None:
                 print(f"  failures: {ERRORS}; server log: {app.log.read_text()[-500:]!r}")
             print(line(f"burst (100 at once x {args.bursts})", burst_ms, burst_failed))
             print("  slowest vote of each burst (ms): " + " ".join(f"{m:.0f}" for m in BURST_MAX))
+            page_ms, page_failed = asyncio.run(
+                page_burst_run(app.base, user_ids, args.statements, args.bursts)
+            )
+            print(
+                line(
+                    f"page burst (100 at once x {args.bursts}, HTMX; no target)",
+                    page_ms,
+                    page_failed,
+                )
+            )
             session_ms, session_failed, seconds = asyncio.run(
                 session_run(app.base, tokens, args.statements)
             )
