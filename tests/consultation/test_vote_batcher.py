@@ -121,6 +121,24 @@ def test_votes_sent_at_once_commit_together_each_with_its_audit_record(vdb: Data
     )
 
 
+def test_a_vote_asking_for_its_card_gets_the_counts_after_the_whole_batch(vdb: Database) -> None:
+    office = _user_id(vdb, "office")
+    batcher = VoteBatcher(vdb, anyio.Lock())
+    votes = [(Credential(None, office, f"r{h}"), VoteIn(KEY, 1, 1, h)) for h in HANDLES[:5]]
+    votes += [
+        (Credential(None, office, "rd"), VoteIn(KEY, 1, -1, HANDLES[5], card=True)),
+        (Credential(None, office, "rp"), VoteIn(KEY, 2, 0, HANDLES[6], card=True)),
+        (Credential(None, office, "rx"), VoteIn(KEY, 99, 1, HANDLES[7], card=True)),  # refused
+    ]
+    outcomes = _send(batcher, votes)
+    cards = [o.card if isinstance(o, Outcome) else o for o in outcomes]
+    assert cards[:5] == [None] * 5  # not asked for
+    assert cards[5] == service.StatementCard(1, "One", agree=5, disagree=1, passed=0)
+    assert cards[6] == service.StatementCard(2, "Two", agree=0, disagree=0, passed=1)
+    assert cards[7] is None and isinstance(outcomes[7], Outcome)
+    assert isinstance(outcomes[7].result, NotFound)
+
+
 def test_a_bad_vote_gets_its_own_error_and_the_others_commit(vdb: Database) -> None:
     ind_token = token_for(vdb, "ind2", Role.stakeholder)
     with vdb.scope() as session:

@@ -4,6 +4,7 @@ answers comments; the two reports come out as HTML and PDF with CJK text."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -79,6 +80,10 @@ def test_a_participant_takes_part_from_a_phone(cdb: Database, client: TestClient
         headers={"hx-request": "true"},
     )
     assert "0 agree · 0 disagree · 1 pass" in changed.text
+    # the card drawn from the vote's own transaction is the one the page draws from the database
+    page = client.get(f"/consultations/{KEY}").text
+    card = re.search(r'<article class="cs-statement" id="s1">.*?</article>', page, re.S)
+    assert card is not None and " ".join(card.group(0).split()) == " ".join(changed.text.split())
     # without JavaScript the same form posts and redirects back to the statement
     r = _post(client, f"/consultations/{KEY}/statements/1/vote", token, value="-1")
     assert r.status_code == 303 and r.headers["location"].endswith("#s1")

@@ -374,14 +374,42 @@ async def vote(
 
     Recorded by the app's vote batcher (group commit, ``web/vote_batcher.py``),
     committed before this answers; the page is then read in a read-only session."""
-    outcome = await vote_batcher.cast(request, vote_batcher.VoteIn(key, number, value))
+    htmx = request.headers.get("hx-request") == "true"
+    vote = vote_batcher.VoteIn(key, number, value, card=htmx)
+    outcome = await vote_batcher.cast(request, vote)
     if isinstance(outcome.result, PermissionDenied):
         raise outcome.result
     error = outcome.result if isinstance(outcome.result, ServiceError) else None
-    htmx = request.headers.get("hx-request") == "true"
     if not htmx and error is None:
         return _done(request, f"/consultations/{key}#s{number}", "vote")
+    if error is None and outcome.card is not None:  # the card read in the vote's transaction
+        card = outcome.card
+        row = _CardRow(card, card.agree, card.disagree, card.passed, value)
+        # a recorded vote means a registered participant and an open consultation
+        c = {"key": key, "status": "open"}
+        return _page(
+            request,
+            "consultation/_statement.html",
+            actor=outcome.actor,
+            lang=lang,
+            status_code=200,
+            c=c,
+            me=True,
+            s=row,
+            vote_error=None,
+        )
     return await run_in_threadpool(_vote_page, request, key, number, outcome.actor, lang, error)
+
+
+@dataclass(frozen=True)
+class _CardRow:
+    """A statement row as ``_statement.html`` reads it, from the vote batch's card."""
+
+    statement: service.StatementCard
+    agree: int
+    disagree: int
+    passed: int
+    my_vote: int
 
 
 def _vote_page(

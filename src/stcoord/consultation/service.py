@@ -1107,6 +1107,53 @@ def list_statements(
     ]
 
 
+@dataclass(frozen=True)
+class StatementCard:
+    """What a statement's card shows right after a vote: its text and its counts."""
+
+    number: int
+    text: str
+    agree: int
+    disagree: int
+    passed: int
+
+
+def statement_cards(
+    session: Session, wanted: Sequence[tuple[Actor, str, int]]
+) -> dict[tuple[str, int], StatementCard]:
+    """The cards of (consultation key, statement number) pairs, in two queries, as each actor
+    may read them (for redrawing the cards of a batch of votes in its own transaction)."""
+    pairs = set()
+    for a, key, number in wanted:
+        require(a, "consultation.read")
+        pairs.add((key, number))
+    if not pairs:
+        return {}
+    rows = session.execute(
+        select(Consultation.key, Statement.id, Statement.number, Statement.text)
+        .join(Consultation, Consultation.id == Statement.consultation_id)
+        .where(tuple_(Consultation.key, Statement.number).in_(pairs))
+    ).all()
+    tallies: dict[tuple[int, int], int] = {
+        (sid, value): n
+        for sid, value, n in session.execute(
+            select(Vote.statement_id, Vote.value, func.count())
+            .where(Vote.statement_id.in_([r.id for r in rows]))
+            .group_by(Vote.statement_id, Vote.value)
+        )
+    }
+    return {
+        (r.key, r.number): StatementCard(
+            r.number,
+            r.text,
+            tallies.get((r.id, 1), 0),
+            tallies.get((r.id, -1), 0),
+            tallies.get((r.id, 0), 0),
+        )
+        for r in rows
+    }
+
+
 # ---------------------------------------------------------------- moderation
 
 

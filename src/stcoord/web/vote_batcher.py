@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -36,7 +36,13 @@ from starlette.concurrency import run_in_threadpool
 
 from stcoord.auth.permissions import ANONYMOUS, Actor, PermissionDenied
 from stcoord.auth.service import Credential, authenticate_many
-from stcoord.consultation.service import Ballot, VoteResult, record_votes
+from stcoord.consultation.service import (
+    Ballot,
+    StatementCard,
+    VoteResult,
+    record_votes,
+    statement_cards,
+)
 from stcoord.db.session import Database
 from stcoord.errors import Conflict, ServiceError
 from stcoord.web.dependencies import bearer_token, request_id
@@ -51,6 +57,7 @@ class VoteIn:
     statement: int
     value: int
     participant: str | None = None
+    card: bool = False  # also read the statement's card (text, counts) in the same transaction
 
 
 @dataclass(frozen=True)
@@ -59,6 +66,7 @@ class Outcome:
 
     actor: Actor
     result: VoteResult | ServiceError | PermissionDenied
+    card: StatementCard | None = None  # when asked for and the vote was recorded
 
     def unwrap(self) -> VoteResult:
         if isinstance(self.result, VoteResult):
@@ -145,8 +153,24 @@ class VoteBatcher:
                 slots.append(i)
             for i, ballot, result in zip(slots, ballots, _record(session, ballots), strict=True):
                 outcomes[i] = Outcome(ballot.actor, result)
+            _add_cards(session, batch, outcomes)
         self.batches += 1
         return [o for o in outcomes if o is not None]
+
+
+def _add_cards(session: Session, batch: list[_Pending], outcomes: list[Outcome | None]) -> None:
+    """The statement cards the recorded votes asked for (the page redraws the card from it
+    instead of reading the database again after the commit)."""
+    asked = [
+        (i, o, p.vote)
+        for i, (p, o) in enumerate(zip(batch, outcomes, strict=True))
+        if p.vote.card and o is not None and isinstance(o.result, VoteResult)
+    ]
+    if not asked:
+        return
+    cards = statement_cards(session, [(o.actor, v.key, v.statement) for _, o, v in asked])
+    for i, o, v in asked:
+        outcomes[i] = replace(o, card=cards.get((v.key, v.statement)))
 
 
 def _record(
