@@ -9,7 +9,7 @@ VENDOR := src/stcoord/web/static/vendor
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install install-dev db seed lint typecheck check bench clean vendor
+.PHONY: run test install install-dev db seed lint typecheck check bench clean vendor messages
 
 run: install vendor db
 	$(BIN)/stcoord seed --demo-users --demo-data
@@ -60,6 +60,11 @@ lint:
 
 typecheck:
 	$(BIN)/mypy
+
+# The translation template the catalogues follow (a test fails when a new message is missing).
+messages: install-dev
+	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output \
+		-o src/stcoord/locale/messages.pot src/stcoord
 
 bench: install-dev
 	$(BIN)/python benchmarks/bench_mechanism_load.py

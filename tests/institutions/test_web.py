@@ -462,4 +462,4 @@ def test_pot_holds_every_message_of_the_sources() -> None:
         )
     }
     known = {m.id[0] if isinstance(m.id, tuple) else m.id for m in _catalog(POT) if m.id}
-    assert not found - known, f"run pybabel extract: new messages {sorted(found - known)}"
+    assert not found - known, f"run make messages: new messages {sorted(found - known)}"
