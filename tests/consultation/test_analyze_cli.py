@@ -36,15 +36,16 @@ def test_analyze_open_data_folder_as_json(monkeypatch: pytest.MonkeyPatch, tmp_p
         for r in g["representative"]:
             assert r["direction"] in ("agree", "disagree")
             assert r["text"]  # the comment's text comes along
-    assert data["consensus"] and all(
-        c["direction"] in ("agree", "disagree") for c in data["consensus"]
-    )
+    # with Polis's groups no statement has a majority in both (one run from scratch: one)
+    assert all(c["direction"] in ("agree", "disagree") for c in data["consensus"])
+    assert data["divisive"]
     # comment 13 was moderated out: excluded, and never reported
     assert "13" in data["excluded_statements"]
     reported = [c["statement"] for c in data["consensus"] + data["divisive"]]
     reported += [r["statement"] for g in data["groups"] for r in g["representative"]]
     assert "13" not in reported
-    assert data["polis_groups"]["adjusted_rand_index"] > 0.85
+    # the votes carry their times: Polis's runs are replayed and its groups come out
+    assert data["polis_groups"]["adjusted_rand_index"] > 0.99
     assert not (tmp_path / "absent").exists()
 
 

@@ -150,15 +150,25 @@ def test_write_without_comments_or_timestamps(tmp_path: Path) -> None:
 # --- our groups against Polis's recorded groups on real conversations ------------------------
 
 
-@pytest.mark.parametrize(("folder", "floor"), [(SEATTLE, 0.85), (CANADA, 0.85)])
-def test_groups_agree_with_polis_recorded_groups(folder: Path, floor: float) -> None:
-    """Polis's group-id is from its last run, whose k-means started from its history; we run
-    once from scratch. red-dwarf on the same data: 0.459 (Seattle), 1.000 (Canada)."""
+@pytest.mark.parametrize(
+    ("folder", "floor", "one_run"), [(SEATTLE, 0.99, 0.85), (CANADA, 0.99, 0.9)]
+)
+def test_groups_agree_with_polis_recorded_groups(
+    folder: Path, floor: float, one_run: float
+) -> None:
+    """Polis's group-id is from its last run, whose k-means started from its history. From the
+    votes with their times we replay that history (one run per second of votes) and get
+    Polis's groups (Seattle 1.000, Canada 1.000); one run from scratch (``replay="never"``)
+    gets 0.884 and 0.964. red-dwarf on the same data: 0.459 (Seattle), 1.000 (Canada)."""
     export = read_export(folder)
     recorded = export.recorded_groups()
     analysis = analyze(export.analysis_votes(), excluded_statements=export.excluded_statements())
     assert len(analysis.groups) == len(set(recorded.values()))
     assert adjusted_rand_index(analysis.group_of(), recorded) >= floor
+    once = analyze(
+        export.analysis_votes(), excluded_statements=export.excluded_statements(), replay="never"
+    )
+    assert floor > adjusted_rand_index(once.group_of(), recorded) >= one_run
     # continuing from Polis's recorded groups keeps them
     state = state_from_recorded_groups(export, analysis)
     continued = analyze(
@@ -180,9 +190,10 @@ def test_votes_carry_their_time_in_seconds() -> None:
 
 
 def test_small_conversation_replays_polis_runs() -> None:
-    """london.youth.policing (24 clustered, Polis: 3 groups of 18/3/3): replaying Polis's runs
-    from the vote times moves our groups from below chance (-0.019, one run on the votes) to
-    0.059; red-dwarf reaches 0.122. All near chance: Polis's groups there are not reproduced."""
+    """london.youth.policing (24 clustered, Polis: 3 groups of 18/3/3): neither one run on the
+    votes (-0.019) nor the replay of Polis's runs from the vote times (-0.061, 2 groups)
+    reproduces Polis's groups; red-dwarf reaches 0.122. All at chance level: decided by the
+    first few runs (the replay gave 0.059 when a tie in its first runs fell the other way)."""
     export = read_export(LONDON)
     recorded = export.recorded_groups()
     votes = export.analysis_votes()
@@ -191,5 +202,6 @@ def test_small_conversation_replays_polis_runs() -> None:
     once = analyze(votes, excluded_statements=excluded, replay="never")
     untimed = analyze([Vote(v.participant, v.statement, v.value) for v in votes])
     assert untimed.group_of() == once.group_of()
+    assert replayed.group_of() != once.group_of()
     assert adjusted_rand_index(once.group_of(), recorded) < 0
-    assert adjusted_rand_index(replayed.group_of(), recorded) >= 0.05
+    assert abs(adjusted_rand_index(replayed.group_of(), recorded)) < 0.1

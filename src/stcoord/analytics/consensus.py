@@ -83,6 +83,8 @@ MAX_MAJORITY = 5
 BASE_TOLERANCE = 0.01
 GROUP_ITERS = 20  # Polis's kmeans default max-iters, used for the groups
 K_BUFFER = 4  # runs in a row before the number of groups changes (Polis's group-k-buffer)
+REPLAY_MAX_WORK = 10_000_000  # replay="auto": at most runs x participants (see analyze)
+TIE_RTOL = 1e-9  # distances this close (relatively) are a tie in the base k-means split
 POLL_INTERVAL = 1.0  # seconds between Polis's polls for new votes (poller.clj, 1000 ms)
 
 FloatArray = npt.NDArray[np.float64]
@@ -341,10 +343,14 @@ def _factorize_iter(values: Iterable[object], count: int) -> tuple[tuple[str, ..
 def _sq_dists(x: FloatArray, centers: FloatArray) -> FloatArray:
     """Squared distances, n x k, by broadcasting one coordinate at a time (no BLAS: with the
     cores shared a small matrix product can stall; and it stays exact for near points)."""
-    d = np.zeros((len(x), len(centers)))
-    for dim in range(x.shape[1]):
-        diff = x[:, dim, None] - centers[None, :, dim]
-        d += diff * diff
+    if x.shape[1] == 0:
+        return np.zeros((len(x), len(centers)))
+    d = np.subtract.outer(x[:, 0], centers[:, 0])
+    d *= d
+    for dim in range(1, x.shape[1]):  # the same sums as adding each square to zeros
+        diff = np.subtract.outer(x[:, dim], centers[:, dim])
+        diff *= diff
+        d += diff
     return d
 
 
@@ -612,10 +618,10 @@ def analyze(
     replayed first (:func:`replay_base_clusters`: one run per second of votes, as its poller
     batches them; participants once in stay in) and the groups are then found from scratch over
     the base clusters that history left, as Polis's math does after reloading a conversation.
-    ``replay="auto"`` does that where the history is all that decides Polis's groups and is
-    cheap to replay: at most ``base_clusters`` distinct positions (every position its own base
-    cluster, only their ids carry the history); ``"always"`` at any size (one run per batch of
-    votes, so slow for long conversations: 80 s for 12,000 votes); ``"never"`` not at all.
+    ``replay="auto"`` does that unless the replay would be long: runs (seconds with votes)
+    times participants above ``REPLAY_MAX_WORK`` (10 million; canadian-electoral-reform, 11,500
+    runs x 448 participants, replays in 4-8 s) and more than ``base_clusters`` distinct
+    positions; ``"always"`` at any size; ``"never"`` not at all.
 
     ``excluded_statements`` are moderated out: never reported and carrying no signal.
     ``min_votes`` is Polis's in-conversation threshold; ``max_groups`` the largest number of
@@ -683,15 +689,20 @@ def analyze(
     stmt_proj = ((1.0 - col_mean)[:, None] * comps.T) * math.sqrt(m)
     stmt_proj[col_excluded] = 0.0
 
-    # Polis's base-cluster ids carry its run-by-run history; with at most ``base_clusters``
-    # distinct positions that history is all that decides its groups, and vote times let us
-    # replay it (one run per poll of new votes), then group from scratch over the result
+    # Polis's base clusters carry its run-by-run history (with at most ``base_clusters``
+    # distinct positions it is all that decides its groups); vote times let us replay it (one
+    # run per poll of new votes), then group from scratch over the result
     if (
         state_in is None
         and timed
         and not keep_participants
         and replay != "never"
-        and (replay == "always" or len(np.unique(proj[in_conv], axis=0)) <= base_clusters)
+        and (
+            replay == "always"
+            or _replay_runs([v.time or 0.0 for v in vote_list], POLL_INTERVAL) * n
+            <= REPLAY_MAX_WORK
+            or len(np.unique(proj[in_conv], axis=0)) <= base_clusters
+        )
     ):
         state_in = replay_base_clusters(
             vote_list,
@@ -804,6 +815,145 @@ def analyze(
     )
 
 
+def _centres(x: FloatArray, w: FloatArray | None, labels: IntArray, kk: int) -> FloatArray:
+    """Weighted means of the points in each of ``kk`` clusters (points labelled -1 left out;
+    an empty cluster's centre is 0). Unit weights (``w=None``) give the same values."""
+    sel = labels >= 0
+    lab = labels if sel.all() else labels[sel]
+    xs = x if lab is labels else x[sel]
+    ws: FloatArray | None = None
+    if w is None:
+        wsum: FloatArray = np.bincount(lab, minlength=kk).astype(np.float64)
+    else:
+        ws = w if lab is labels else w[sel]
+        wsum = np.asarray(np.bincount(lab, weights=ws, minlength=kk), dtype=np.float64)
+    out = np.empty((kk, x.shape[1]))
+    for d in range(x.shape[1]):
+        col = xs[:, d] if ws is None else ws * xs[:, d]
+        out[:, d] = np.bincount(lab, weights=col, minlength=kk)
+    out /= np.where(wsum > 0, wsum, 1.0)[:, None]
+    return out
+
+
+def _n_distinct_rows(x: FloatArray) -> int:
+    """``len(np.unique(x, axis=0))``, faster for two columns."""
+    if x.ndim == 2 and x.shape[1] == 2 and len(x):
+        return len(np.unique(np.ascontiguousarray(x).view(np.complex128)))
+    return len(np.unique(x, axis=0))
+
+
+def _warm_kmeans_labels(
+    x: FloatArray,
+    w: FloatArray | None,
+    k: int,
+    labels_in: IntArray,
+    max_iter: int,
+) -> IntArray:
+    """:func:`_warm_kmeans` on labels: ``labels_in`` gives each point's earlier cluster id (-1
+    for none); returns each point's cluster id (0..k'-1, Polis's id order). ``w=None`` is unit
+    weights. Same arithmetic as the member-list form, so the same clusters."""
+    n = len(x)
+    labels = np.array(labels_in, dtype=np.int64)
+    if n == 0:
+        return labels
+    known = labels >= 0
+    n_prev = int(labels.max()) + 1 if known.any() else 0
+    if n_prev:
+        used = np.bincount(labels[known], minlength=n_prev) > 0
+        if not used.all():  # earlier clusters with no member left are dropped
+            labels[known] = (np.cumsum(used) - 1)[labels[known]]
+    kk = int(labels.max()) + 1 if known.any() else 0
+    centers = _centres(x, w, labels, kk)
+    xs0 = np.sort(centers[:, 0]) if kk > 1 else centers[:, 0]
+    if kk > 1 and bool((xs0[1:] == xs0[:-1]).any()) and _n_distinct_rows(centers) < kk:
+        # coinciding clusters merge (Polis's merge-clusters): the merged one keeps the id of
+        # the larger (a tie: the later one's)
+        sizes = np.bincount(labels[labels >= 0], weights=None, minlength=kk).tolist()
+        at: dict[tuple[float, ...], int] = {}
+        ids: list[int] = []
+        msize: list[int] = []
+        group_of: list[int] = []
+        for cid in range(kk):
+            key = tuple(centers[cid].tolist())
+            if key in at:
+                i = at[key]
+                if sizes[cid] >= msize[i]:
+                    ids[i] = cid
+                msize[i] += sizes[cid]
+            else:
+                i = at[key] = len(ids)
+                ids.append(cid)
+                msize.append(sizes[cid])
+            group_of.append(i)
+        rank = np.empty(len(ids), dtype=np.int64)
+        rank[np.argsort(ids, kind="stable")] = np.arange(len(ids))
+        remap = rank[np.array(group_of, dtype=np.int64)]
+        sel = labels >= 0
+        labels[sel] = remap[labels[sel]]
+        kk = len(ids)
+        centers = _centres(x, w, labels, kk)
+    if kk == 0:
+        possible = min(k, _n_distinct_rows(x))
+        first = np.unique(x, axis=0, return_index=True)[1]
+        for ci, i in enumerate(sorted(first.tolist())[:possible]):
+            labels[i] = ci
+        kk = min(possible, len(first))
+        centers = _centres(x, w, labels, kk)
+    dist: FloatArray | None = None  # squared distances to ``centers``, kept up to date
+    if kk < k:
+        possible = min(k, _n_distinct_rows(x))
+        if kk < possible:
+            dist = _sq_dists(x, centers)
+        while kk < possible:
+            assert dist is not None
+            d = dist.min(1)
+            far = int(np.argmax(d))
+            if d[far] <= 0:
+                break
+            # Polis's most-distal takes the last of equally distant points (max-key); equal
+            # up to rounding counts as equal (a cluster of two: both members are as far from
+            # its centre), so which one goes does not depend on how the arithmetic rounded
+            far = int(np.flatnonzero(d >= d[far] * (1.0 - TIE_RTOL))[-1])
+            old = int(labels[far])
+            labels[far] = kk
+            kk += 1
+            gone = old >= 0 and not (labels == old).any()
+            if gone:  # its cluster emptied: gone
+                labels[labels > old] -= 1
+                kk -= 1
+            centers = _centres(x, w, labels, kk)
+            # only the two clusters that changed moved (the others' means are recomputed from
+            # the same members in the same order, so they are bitwise the same)
+            if gone:
+                dist = np.delete(dist, old, axis=1)
+                dist = np.concatenate([dist, _sq_dists(x, centers[kk - 1 : kk])], axis=1)
+            else:
+                dist = np.concatenate([dist, _sq_dists(x, centers[kk - 1 : kk])], axis=1)
+                if old >= 0:
+                    dist[:, old] = _sq_dists(x, centers[old : old + 1])[:, 0]
+    tol = BASE_TOLERANCE
+    for _ in range(max_iter):
+        labels = (dist if dist is not None else _sq_dists(x, centers)).argmin(1)
+        dist = None
+        counts = np.bincount(labels, minlength=kk)
+        if counts.all():
+            new_centers = _centres(x, w, labels, kk)
+        else:  # empty clusters are dropped
+            used = counts > 0
+            labels = (np.cumsum(used) - 1)[labels]
+            kk = int(used.sum())
+            new_centers = _centres(x, w, labels, kk)
+        # Polis's same-clustering?: centres sorted (lexicographically), compared pairwise
+        a = centers[np.lexsort(centers.T[::-1])]
+        b = new_centers[np.lexsort(new_centers.T[::-1])]
+        mm = min(len(a), len(b))
+        same = bool(np.all(np.sqrt(((a[:mm] - b[:mm]) ** 2).sum(1)) < tol))
+        centers = new_centers
+        if same:
+            break
+    return labels
+
+
 def _warm_kmeans(
     x: FloatArray,
     w: FloatArray,
@@ -819,74 +969,11 @@ def _warm_kmeans(
     n = len(x)
     if n == 0:
         return []
-    dims = x.shape[1]
-
-    def centres(labels: IntArray, kk: int) -> FloatArray:
-        sel = labels >= 0
-        lab, ww = labels[sel], w[sel]
-        wsum = np.bincount(lab, weights=ww, minlength=kk)
-        sums = np.stack(
-            [np.bincount(lab, weights=ww * x[sel, d], minlength=kk) for d in range(dims)], axis=1
-        )
-        return np.asarray(sums / np.where(wsum > 0, wsum, 1.0)[:, None])
-
-    clusters = [np.asarray(m, dtype=np.int64) for m in previous if len(m)]
     labels = np.full(n, -1, dtype=np.int64)
-    for ci, c in enumerate(clusters):
-        labels[c] = ci
-    first_centres = centres(labels, len(clusters))
-    merged: list[IntArray] = []
-    ids: list[int] = []  # cluster ids: positions in ``previous``
-    at: dict[tuple[float, ...], int] = {}  # centre -> index in merged (exact equality)
-    for cid, c in enumerate(clusters):
-        key = tuple(first_centres[cid].tolist())
-        if key in at:
-            # Polis's merge-clusters: the merged cluster keeps the id of the larger (a tie: the
-            # later one's)
-            i = at[key]
-            if len(c) >= len(merged[i]):
-                ids[i] = cid
-            merged[i] = np.concatenate([merged[i], c])
-        else:
-            at[key] = len(merged)
-            merged.append(c)
-            ids.append(cid)
-    clusters = [merged[i] for i in np.argsort(ids, kind="stable")]
-    possible = min(k, len(np.unique(x, axis=0)))
-    if not clusters:
-        first = np.unique(x, axis=0, return_index=True)[1]
-        clusters = [np.array([i]) for i in sorted(first)[:possible]]
-    labels[:] = -1
-    for ci, c in enumerate(clusters):
-        labels[c] = ci
-    kk = len(clusters)
-    centers = centres(labels, kk)
-    while kk < possible:
-        d = _sq_dists(x, centers).min(1)
-        far = int(np.argmax(d))
-        if d[far] <= 0:
-            break
-        old = int(labels[far])
-        labels[far] = kk
-        kk += 1
-        if old >= 0 and not (labels == old).any():  # its cluster emptied: gone
-            labels[labels > old] -= 1
-            kk -= 1
-        centers = centres(labels, kk)
-    for _ in range(max_iter):
-        labels = _sq_dists(x, centers).argmin(1)
-        used = np.bincount(labels, minlength=kk) > 0  # empty clusters are dropped
-        labels = (np.cumsum(used) - 1)[labels]
-        kk = int(used.sum())
-        new_centers = centres(labels, kk)
-        # Polis's same-clustering?: centres sorted (lexicographically), compared pairwise
-        a = centers[np.lexsort(centers.T[::-1])]
-        b = new_centers[np.lexsort(new_centers.T[::-1])]
-        mm = min(len(a), len(b))
-        same = bool(np.all(np.sqrt(((a[:mm] - b[:mm]) ** 2).sum(1)) < 0.01))
-        centers = new_centers
-        if same:
-            break
+    for ci, c in enumerate(c for c in previous if len(c)):
+        labels[np.asarray(c, dtype=np.int64)] = ci
+    labels = _warm_kmeans_labels(x, w, k, labels, max_iter)
+    kk = int(labels.max()) + 1
     order = np.argsort(labels, kind="stable")
     bounds = np.searchsorted(labels[order], np.arange(kk + 1))
     return [order[bounds[j] : bounds[j + 1]] for j in range(kk)]
@@ -896,34 +983,57 @@ def _power_pca2(gram: FloatArray, start: FloatArray | None, iters: int = 100) ->
     """The first two principal axes from the covariance ``gram`` by power (subspace) iteration
     started from the last run's axes, as Polis computes its PCA run after run (``pca.clj``,
     100 iterations, warm start; new statements start at 0), then ordered and signed as
-    :func:`_pca2` does. Cheap for the small matrices of a replay."""
+    :func:`_pca2` does. Each step multiplies the two axes by ``gram`` and orthonormalises them
+    (Gram-Schmidt); it stops when neither axis turns any more (|cos| between successive axes
+    within 1e-13 of 1, summed over the two). Cheap for the small matrices of a replay."""
     m = len(gram)
     comps = np.zeros((2, m))
     if m == 0 or not np.any(gram):
         return comps
-    v = np.zeros((m, 2))
+    # w[:, 0:2] = gram @ q, w[:, 2:4] = q; the next q is written to the other buffer
+    bufs = (np.zeros((m, 4)), np.zeros((m, 4)))
+    w = bufs[0]
     if start is not None:
-        v[: start.shape[1]] = start.T[:m]
+        w[: start.shape[1], 2:] = start.T[:m]
     rng = np.random.default_rng(0)
-    for j in range(2):  # a fresh or degenerate start: any direction will do
-        if not np.any(v[:, j]):
-            v[:, j] = rng.standard_normal(m)
+    for j in (2, 3):  # a fresh or degenerate start: any direction will do
+        if not np.any(w[:, j]):
+            w[:, j] = rng.standard_normal(m)
 
-    def orthonormal(a: FloatArray) -> FloatArray:  # Gram-Schmidt on two columns
-        a0 = a[:, 0] / max(float(np.sqrt(a[:, 0] @ a[:, 0])), 1e-300)
-        a1 = a[:, 1] - (a0 @ a[:, 1]) * a0
-        a1 = a1 / max(float(np.sqrt(a1 @ a1)), 1e-300)
-        return np.stack([a0, a1], axis=1)
+    def explicit(src: FloatArray, dst: FloatArray) -> None:  # Gram-Schmidt on the vectors
+        a0 = src[:, 0] / max(math.sqrt(src[:, 0] @ src[:, 0]), 1e-300)
+        a1 = src[:, 1] - (a0 @ src[:, 1]) * a0
+        a1 /= max(math.sqrt(a1 @ a1), 1e-300)
+        dst[:, 2] = a0
+        dst[:, 3] = a1
 
-    q = orthonormal(v)
-    for _ in range(iters):
-        q_new = orthonormal(gram @ q)
-        done = abs(abs(float(q_new[:, 0] @ q[:, 0])) - 1) + abs(
-            abs(float(q_new[:, 1] @ q[:, 1])) - 1
-        )
-        q = q_new
-        if done < 1e-13:
+    explicit(w[:, 2:], w)
+    tri = np.zeros((2, 2))
+    for it in range(iters):
+        nxt = bufs[(it + 1) % 2]
+        np.matmul(gram, w[:, 2:], out=w[:, :2])
+        (s00, s01, g0q0, g0q1), (_, s11, _, g1q1) = (w[:, :2].T @ w).tolist()  # g'g, g'q
+        n0 = math.sqrt(max(s00, 0.0))
+        r01 = s01 / n0 if n0 > 0 else 0.0
+        rest = s11 - r01 * r01
+        if n0 > 0 and rest > 1e-8 * s11:
+            # Gram-Schmidt through the 2 x 2 inner products (well conditioned here), and the
+            # cosines between the new axes and the old ones from them
+            n1 = math.sqrt(rest)
+            cos0 = g0q0 / n0
+            cos1 = (g1q1 - r01 * g0q1 / n0) / n1
+            tri[0, 0] = 1.0 / n0
+            tri[0, 1] = -r01 / (n0 * n1)
+            tri[1, 1] = 1.0 / n1
+            np.matmul(w[:, :2], tri, out=nxt[:, 2:])
+        else:  # (nearly) dependent columns: on the vectors themselves
+            explicit(w[:, :2], nxt)
+            cos0 = float(nxt[:, 2] @ w[:, 2])
+            cos1 = float(nxt[:, 3] @ w[:, 3])
+        w = nxt
+        if abs(abs(cos0) - 1) + abs(abs(cos1) - 1) < 1e-13:
             break
+    q = w[:, 2:]
     # Rayleigh-Ritz in the subspace: the two axes and their order
     evals, evecs = np.linalg.eigh(q.T @ gram @ q)
     order = np.argsort(-evals)
@@ -934,6 +1044,28 @@ def _power_pca2(gram: FloatArray, start: FloatArray | None, iters: int = 100) ->
         if comps[i, j] < 0:
             comps[i] = -comps[i]
     return comps
+
+
+def _batch_ends(times: Sequence[float], poll_interval: float) -> tuple[list[int], list[int]]:
+    """Votes in time order (indices into ``times``, ties by position) and where each batch a
+    poll would have seen ends (a batch runs ``poll_interval`` seconds from its first vote)."""
+    arr = np.asarray(times, dtype=np.float64)
+    timed = np.argsort(arr, kind="stable").tolist()
+    ends: list[int] = []
+    start: float | None = None
+    for pos, t in enumerate(arr[timed].tolist()):
+        if start is None:
+            start = t
+        elif t - start >= poll_interval:
+            ends.append(pos)
+            start = t
+    ends.append(len(timed))
+    return timed, ends
+
+
+def _replay_runs(times: Sequence[float], poll_interval: float) -> int:
+    """How many runs a replay of these vote times does (one per batch)."""
+    return len(_batch_ends(times, poll_interval)[1]) if len(times) else 0
 
 
 def replay_base_clusters(
@@ -960,6 +1092,10 @@ def replay_base_clusters(
     out in Polis's id order (a new cluster goes last); no groups are kept, so the next
     :func:`analyze` groups them from scratch, as Polis does after reloading a conversation.
 
+    A run costs about O(participants x statements voted on in its batch + statements^2 +
+    participants x base clusters): the centred matrix and its covariance are updated only where
+    the batch's votes change them, and the PCA continues from the last run's axes.
+
     >>> votes = [Vote(str(p), s, 1 if (p < 8) == (s < "c") else -1, time=10.0 * p)
     ...          for p in range(16) for s in "abcd"]
     >>> state = replay_base_clusters(votes)
@@ -968,82 +1104,96 @@ def replay_base_clusters(
     """
     if any(v.time is None for v in votes):
         raise ValueError("every vote needs a time to replay Polis's runs")
-    timed = sorted(range(len(votes)), key=lambda i: (float(votes[i].time or 0.0), i))
-    ends: list[int] = []
-    start: float | None = None
-    for pos, i in enumerate(timed):
-        t = float(votes[i].time or 0.0)
-        if start is None:
-            start = t
-        elif t - start >= poll_interval:
-            ends.append(pos)
-            start = t
-    ends.append(len(timed))
+    timed, ends = _batch_ends([float(v.time or 0.0) for v in votes], poll_interval)
     if not last_run:
         ends = ends[:-1]
     excluded = {str(s) for s in excluded_statements}
+    # participants and statements indexed in order of first vote
     p_index: dict[str, int] = {}
     s_index: dict[str, int] = {}
-    n_all = len({v.participant for v in votes})
-    m_all = len({v.statement for v in votes})
-    val = np.zeros((n_all, m_all))
+    v_row: list[int] = []
+    v_col: list[int] = []
+    v_val: list[float] = []
+    for i in timed:
+        v = votes[i]
+        v_row.append(p_index.setdefault(str(v.participant), len(p_index)))
+        v_col.append(s_index.setdefault(str(v.statement), len(s_index)))
+        v_val.append(float(v.value))
+    n_all, m_all = len(p_index), len(s_index)
+    col_excluded = np.array([s in excluded for s in s_index], dtype=bool)
+    n_excl_upto = np.concatenate([[0], np.cumsum(col_excluded)])  # excluded among first m
+    excluded_col = col_excluded.tolist()
+    # statement x participant: vote value, voted (passes included; excluded statements left
+    # out) and the centred matrix of analyze() (value - statement mean where voted, else 0),
+    # kept up to date column by column: a batch changes only the statements it votes on
+    x_t = np.zeros((m_all, n_all))
+    a_t = np.zeros((m_all, n_all))
+    c_t = np.zeros((m_all, n_all))
+    gram = np.zeros((m_all, m_all))  # c_t @ c_t.T, rows and columns refreshed as c_t changes
+    col_n = np.zeros(m_all)
+    col_sum = np.zeros(m_all)
+    row_active = np.zeros(n_all, dtype=np.int64)  # votes on non-excluded statements
     seen = np.zeros((n_all, m_all), dtype=bool)
-    col_excluded = np.zeros(m_all, dtype=bool)
-    in_conv: set[int] = set()
+    counts = np.zeros(n_all, dtype=np.int64)  # distinct statements voted (Polis's count)
+    in_conv = np.zeros(n_all, dtype=bool)
     base_of = np.full(n_all, -1, dtype=np.int64)  # each participant's base cluster (id order)
+    names = list(p_index)
+    n = m = 0
     n_bases = 0
     comps_prev: FloatArray | None = None
     pos = 0
     for end in ends:
-        for i in timed[pos:end]:
-            v = votes[i]
-            row = p_index.setdefault(str(v.participant), len(p_index))
-            col = s_index.get(str(v.statement))
-            if col is None:
-                col = s_index[str(v.statement)] = len(s_index)
-                col_excluded[col] = str(v.statement) in excluded
-            val[row, col] = v.value
-            seen[row, col] = True
+        changed: set[int] = set()
+        for r, j, val in zip(v_row[pos:end], v_col[pos:end], v_val[pos:end], strict=True):
+            n = max(n, r + 1)
+            m = max(m, j + 1)
+            if not seen[r, j]:
+                seen[r, j] = True
+                counts[r] += 1
+            if excluded_col[j]:
+                continue
+            if not a_t[j, r]:
+                a_t[j, r] = 1.0
+                row_active[r] += 1
+                col_n[j] += 1.0
+            col_sum[j] += val - x_t[j, r]
+            x_t[j, r] = val
+            changed.add(j)
         pos = end
-        n, m = len(p_index), len(s_index)
-        counts = seen[:n, :m].sum(1)
-        in_conv.update(np.flatnonzero(counts >= min(min_votes, m)).tolist())
-        if len(in_conv) < GREEDY_IN_CONVERSATION:
-            names = list(p_index)
+        in_conv[:n] |= counts[:n] >= min(min_votes, m)
+        n_in = int(in_conv.sum())
+        if n_in < GREEDY_IN_CONVERSATION:
             rest = sorted(
-                (r for r in range(n) if r not in in_conv),
+                (r for r in range(n) if not in_conv[r]),
                 key=lambda r: (-counts[r], _natural_key(names[r])),
             )
-            in_conv.update(rest[: GREEDY_IN_CONVERSATION - len(in_conv)])
+            in_conv[rest[: GREEDY_IN_CONVERSATION - n_in]] = True
         # the projection of analyze(): mean-imputed, centred, sparsity-scaled
-        active = seen[:n, :m] & ~col_excluded[None, :m]
-        col_n = active.sum(0)
-        col_mean = np.where(col_n > 0, (val[:n, :m] * active).sum(0) / np.maximum(col_n, 1), 0.0)
-        centred = np.where(active, val[:n, :m] - col_mean[None, :], 0.0)
-        comps = _power_pca2(centred.T @ centred, comps_prev)
+        cn = col_n[:m]
+        col_mean = np.where(cn > 0, col_sum[:m] / np.maximum(cn, 1.0), 0.0)
+        if changed:
+            js = sorted(changed)
+            for j in js:
+                c_t[j, :n] = np.where(a_t[j, :n] > 0, x_t[j, :n] - col_mean[j], 0.0)
+            rows_j = c_t[js, :n] @ c_t[:m, :n].T
+            gram[js, :m] = rows_j
+            gram[:m, js] = rows_j.T
+        comps = _power_pca2(gram[:m, :m], comps_prev)
         comps_prev = comps
-        n_votes_row = active.sum(1) + int(col_excluded[:m].sum())
-        proj = (centred @ comps.T) * np.sqrt(m / np.maximum(n_votes_row, 1))[:, None]
-        members = np.array(sorted(in_conv), dtype=np.int64)  # rows in order of first vote
-        points = proj[members]
+        members = np.flatnonzero(in_conv[:n])  # rows in order of first vote
+        n_votes_row = row_active[members] + int(n_excl_upto[m])
+        proj = (comps @ c_t[:m, :n]).T[members]
+        points = proj * np.sqrt(m / np.maximum(n_votes_row, 1))[:, None]
         if n_bases == 0:
             labels, _ = polis_kmeans(points, base_clusters, max_iters=100)
         else:
-            prev_labels = base_of[members]
-            order = np.argsort(prev_labels, kind="stable")
-            bounds = np.searchsorted(prev_labels[order], np.arange(n_bases + 1))
-            prev = [order[bounds[b] : bounds[b + 1]] for b in range(n_bases)]
-            clusters = _warm_kmeans(points, np.ones(len(points)), base_clusters, prev, 100)
-            labels = np.empty(len(points), dtype=np.int64)
-            for b, c in enumerate(clusters):
-                labels[c] = b
+            labels = _warm_kmeans_labels(points, None, base_clusters, base_of[members], 100)
         base_of[:] = -1
         base_of[members] = labels
         n_bases = int(labels.max()) + 1
-    names = list(p_index)
     bases = [np.flatnonzero(base_of == b) for b in range(n_bases)]
     return ClusteringState(
-        in_conversation=frozenset(names[r] for r in in_conv),
+        in_conversation=frozenset(names[r] for r in np.flatnonzero(in_conv)),
         base_clusters=tuple(tuple(names[int(r)] for r in b) for b in bases),
         group_clusterings={},
     )
