@@ -124,7 +124,7 @@ def main() -> None:
         def page_of_all_rows(sort: str | None, **filters: str) -> list[int]:
             """The list page as it was built before: every whole row, sorted, then cut."""
             with db.scope(write=False) as session:
-                rows = service.tracker_rows(session, SYSTEM, **filters)
+                rows = service.tracker_rows(session, SYSTEM, service.TrackerFilter(**filters))
                 return [r.rec.id for r in sort_rows(rows, sort, service.TRACKER_SORTS)[:50]]
 
         def page_of_keys(sort: str | None, **filters: str) -> list[int]:
@@ -132,7 +132,9 @@ def main() -> None:
             whole rows for the page only."""
             with db.scope(write=False) as session:
                 keys = sort_rows(
-                    service.tracker_keys(session, SYSTEM, **filters), sort, service.TRACKER_SORTS
+                    service.tracker_keys(session, SYSTEM, service.TrackerFilter(**filters)),
+                    sort,
+                    service.TRACKER_SORTS,
                 )
                 rows = service.tracker_rows_for(session, SYSTEM, [k.id for k in keys[:50]])
                 return [r.rec.id for r in rows]

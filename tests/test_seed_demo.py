@@ -138,7 +138,7 @@ def test_demo_data_fills_portfolio_consultations_and_advisory(db: Database) -> N
         assert (public.comments, public.answered) == (2, 1)
 
         # advisory: the numbered recommendations in the tracker, responses and statuses
-        rows = advisory.tracker_rows(session, SYSTEM, report=DEMO_REPORT)
+        rows = advisory.tracker_rows(session, SYSTEM, advisory.TrackerFilter(report=DEMO_REPORT))
         assert [r.rec.number for r in rows] == ["1", "2", "3", "4", "5"]
         assert [r.position for r in rows] == [
             "accept",
@@ -183,7 +183,10 @@ def test_missing_data_folder_skips_the_real_parts(db: Database, tmp_path: Path) 
     assert counts["portfolio_project"] == counts["portfolio_screen_run"] == 0
     assert counts["consultation"] == 1 and counts["advisory_report"] == 1
     with db.scope(write=False) as session:
-        assert len(advisory.tracker_rows(session, SYSTEM, report=DEMO_REPORT)) == 5
+        assert (
+            len(advisory.tracker_rows(session, SYSTEM, advisory.TrackerFilter(report=DEMO_REPORT)))
+            == 5
+        )
 
     # awards present but the groups file missing: the portfolio part is still skipped whole
     (tmp_path / "nsf").mkdir()

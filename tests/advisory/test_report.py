@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from stcoord.advisory import pages, tracker
+from stcoord.advisory.service import TrackerFilter
 from stcoord.auth.permissions import SYSTEM
 from stcoord.db.session import Database
 from tests.advisory.conftest import REPORT
@@ -19,7 +20,7 @@ PDFTOTEXT = shutil.which("pdftotext")
 
 def test_tracker_data_groups_by_body_and_report(adv_db: Database) -> None:
     with adv_db.scope() as session:
-        data = tracker.tracker_data(session, SYSTEM, jurisdiction="US")
+        data = tracker.tracker_data(session, SYSTEM, TrackerFilter(jurisdiction="US"))
         (pcast,) = data.bodies
         assert (pcast.code, pcast.key, pcast.body.short_name if pcast.body else None) == (
             "US",
@@ -29,7 +30,7 @@ def test_tracker_data_groups_by_body_and_report(adv_db: Database) -> None:
         assert pcast.benefits == {"USD": Decimal("1500000.50")}
         assert [s.report.key for s in pcast.reports] == [REPORT]
         assert data.total == 4
-        assert tracker.tracker_data(session, SYSTEM, jurisdiction="JP").bodies == []
+        assert tracker.tracker_data(session, SYSTEM, TrackerFilter(jurisdiction="JP")).bodies == []
 
 
 def test_chart_stacks_each_body_by_position(adv_db: Database) -> None:

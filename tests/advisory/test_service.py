@@ -29,7 +29,7 @@ def _body_id(session, code: str, key: str) -> int:  # type: ignore[no-untyped-de
 
 def test_tracker_rows_carry_position_status_tasks_and_benefit(adv_db: Database) -> None:
     with adv_db.scope() as session:
-        rows = service.tracker_rows(session, SYSTEM, report=REPORT)
+        rows = service.tracker_rows(session, SYSTEM, service.TrackerFilter(report=REPORT))
         got = [(r.rec.number, r.position, r.rec.status) for r in rows]
         assert got == [
             ("1", "accept", "fully_addressed"),
@@ -51,7 +51,9 @@ def test_tracker_rows_carry_position_status_tasks_and_benefit(adv_db: Database) 
 
 def test_filters_by_status_position_and_body(adv_db: Database) -> None:
     with adv_db.scope() as session:
-        numbers = lambda **kw: [r.rec.number for r in service.tracker_rows(session, SYSTEM, **kw)]  # noqa: E731
+        numbers = lambda **kw: [  # noqa: E731
+            r.rec.number for r in service.tracker_rows(session, SYSTEM, service.TrackerFilter(**kw))
+        ]
         assert numbers(status="open") == ["2", "3", "4"]
         assert numbers(position="none") == ["4"]
         assert numbers(position="reject") == ["3"]

@@ -18,6 +18,8 @@ from stcoord.web.pagination import PageParams, page_params, slice_page, sort_row
 
 router = APIRouter(prefix="/advisory", tags=["advisory"], dependencies=[Depends(check_csrf)])
 Paging = Annotated[PageParams, Depends(page_params)]
+# The tracker's filters as the query parameters body, jurisdiction, report, status, position.
+Filters = Annotated[service.TrackerFilter, Depends()]
 REC = "/reports/{key}/recommendations/{number}"
 
 
@@ -145,7 +147,7 @@ async def import_recommendations(
 
 
 def _detail(session: Any, actor: Any, key: str, number: str) -> dict[str, Any]:
-    rows = service.tracker_rows(session, actor, report=key)
+    rows = service.tracker_rows(session, actor, service.TrackerFilter(report=key))
     row = next((r for r in rows if r.rec.number == number), None)
     rec = service.get_recommendation(session, actor, key, number)
     return schemas.recommendation_view(rec, tasks=row.tasks if row else [], history=True)
@@ -258,51 +260,14 @@ def unlink_task(
     return _detail(session, actor, key, number)
 
 
-def _tracker(
-    session: Any,
-    actor: Any,
-    body: str | None,
-    jurisdiction: str | None,
-    report: str | None,
-    status: str | None,
-    position: str | None,
-    sort: str | None,
-) -> list[service.TrackerRow]:
-    rows = service.tracker_rows(
-        session,
-        actor,
-        body=body,
-        jurisdiction=jurisdiction,
-        report=report,
-        status=status,
-        position=position,
-    )
-    return sort_rows(rows, sort, service.TRACKER_SORTS)
-
-
 @router.get("/recommendations")
 def list_recommendations(
-    session: DbSession,
-    actor: CurrentActor,
-    paging: Paging,
-    body: str | None = None,
-    jurisdiction: str | None = None,
-    report: str | None = None,
-    status: str | None = None,
-    position: str | None = None,
+    session: DbSession, actor: CurrentActor, filters: Filters, paging: Paging
 ) -> dict[str, Any]:
     """The tracker: every recommendation with its response, status, benefit and tasks.
     Filter by body (CODE:key), jurisdiction, report, status, position (``none``: unanswered);
     sort by body, report, published_on, number, status, position, status_on, benefit_amount."""
-    keys = service.tracker_keys(
-        session,
-        actor,
-        body=body,
-        jurisdiction=jurisdiction,
-        report=report,
-        status=status,
-        position=position,
-    )
+    keys = service.tracker_keys(session, actor, filters)
     page, total = slice_page(sort_rows(keys, paging.sort, service.TRACKER_SORTS), paging)
     rows = service.tracker_rows_for(session, actor, [k.id for k in page])
     items = [schemas.tracker_view(r) for r in rows]
@@ -311,20 +276,12 @@ def list_recommendations(
 
 @router.get("/recommendations.{fmt}")
 def export_recommendations(
-    fmt: str,
-    session: DbSession,
-    actor: CurrentActor,
-    body: str | None = None,
-    jurisdiction: str | None = None,
-    report: str | None = None,
-    status: str | None = None,
-    position: str | None = None,
-    sort: str | None = None,
+    fmt: str, session: DbSession, actor: CurrentActor, filters: Filters, sort: str | None = None
 ) -> Response:
     """The filtered tracker as CSV or XLSX (every row, no paging)."""
     if fmt not in MEDIA_TYPES:
         raise ValidationFailed([("fmt", "use csv or xlsx")])
-    rows = _tracker(session, actor, body, jurisdiction, report, status, position, sort)
+    rows = sort_rows(service.tracker_rows(session, actor, filters), sort, service.TRACKER_SORTS)
     data = write_table(schemas.TRACKER_COLUMNS, [schemas.tracker_cells(r) for r in rows], fmt)
     return Response(
         data,
@@ -342,7 +299,8 @@ def tracker(
 ) -> dict[str, Any]:
     """The advisory tracker report as data: per body its adoption, per report each
     recommendation with its response, status, linked tasks and benefit."""
-    return tracker_json(tracker_data(session, actor, body=body, jurisdiction=jurisdiction))
+    filters = service.TrackerFilter(body=body, jurisdiction=jurisdiction)
+    return tracker_json(tracker_data(session, actor, filters))
 
 
 @router.get("/tasks/{plan}/{task}/recommendations")

@@ -47,15 +47,10 @@ def list_command(
 ) -> None:
     """The tracker: recommendations with their response, status and tasks."""
     with friendly_errors(as_json), cli_scope(write=False) as session:
-        rows = service.tracker_rows(
-            session,
-            cli_actor(session),
-            body=body,
-            jurisdiction=jurisdiction,
-            report=report,
-            status=status,
-            position=position,
+        filters = service.TrackerFilter(
+            body=body, jurisdiction=jurisdiction, report=report, status=status, position=position
         )
+        rows = service.tracker_rows(session, cli_actor(session), filters)
         from stcoord.web.pagination import sort_rows
 
         rows = sort_rows(rows, sort, service.TRACKER_SORTS)
@@ -92,7 +87,7 @@ def show_command(report: str, number: str = typer.Argument(None), as_json: bool 
                 service.get_report(session, actor, report), recommendations=True
             )
         else:
-            rows = service.tracker_rows(session, actor, report=report)
+            rows = service.tracker_rows(session, actor, service.TrackerFilter(report=report))
             row = next((r for r in rows if r.rec.number == number), None)
             rec = service.get_recommendation(session, actor, report, number)
             view = schemas.recommendation_view(rec, tasks=row.tasks if row else [], history=True)
@@ -313,11 +308,10 @@ def tracker_command(
     status, linked tasks and benefit (JSON, or a PDF with --pdf)."""
     with friendly_errors(as_json), cli_scope(write=False) as session:
         actor = cli_actor(session)
+        filters = service.TrackerFilter(body=body, jurisdiction=jurisdiction)
         if pdf is not None:
-            pdf.write_bytes(
-                build_tracker_pdf(session, actor, lang, body=body, jurisdiction=jurisdiction)
-            )
-        data = tracker_json(tracker_data(session, actor, body=body, jurisdiction=jurisdiction))
+            pdf.write_bytes(build_tracker_pdf(session, actor, lang, filters))
+        data = tracker_json(tracker_data(session, actor, filters))
     if as_json:
         emit_json(data)
         return

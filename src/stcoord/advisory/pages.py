@@ -218,18 +218,15 @@ def tracker_html(
     session: Session,
     actor: Actor,
     lang: str,
+    filters: service.TrackerFilter = service.TrackerFilter(),
     *,
-    body: str | None = None,
-    jurisdiction: str | None = None,
     pdf_href: str = "/advisory/tracker.pdf",
     max_rows: int = tracker.REPORT_MAX_ROWS,
 ) -> str:
     """The tracker as a standalone HTML document (the page and the PDF are the same)."""
     from stcoord.web.templating import templates
 
-    data, omitted = tracker._capped(
-        tracker.tracker_data(session, actor, body=body, jurisdiction=jurisdiction), max_rows
-    )
+    data, omitted = tracker._capped(tracker.tracker_data(session, actor, filters), max_rows)
     trans = translations(lang)
     chart = chart_for(data.bodies, lang) if data.bodies else None
     return templates.env.get_template("advisory/tracker_report.html").render(
@@ -252,16 +249,12 @@ def build_tracker_pdf(
     session: Session,
     actor: Actor,
     lang: str = "en",
+    filters: service.TrackerFilter = service.TrackerFilter(),
     *,
-    body: str | None = None,
-    jurisdiction: str | None = None,
     max_rows: int = tracker.REPORT_MAX_ROWS,
 ) -> bytes:
     """The advisory tracker as PDF (A4, CJK fonts for Chinese and Japanese)."""
-    html = tracker_html(
-        session, actor, lang, body=body, jurisdiction=jurisdiction, max_rows=max_rows
-    )
-    return html_to_pdf(html)
+    return html_to_pdf(tracker_html(session, actor, lang, filters, max_rows=max_rows))
 
 
 FLASHES = {
@@ -343,22 +336,20 @@ def advisory_index(
 # ---------------------------------------------------------------- tracker list
 
 
-def _tracker(
-    session: Session, actor: Actor, filters: dict[str, str | None], sort: str | None
-) -> list[service.TrackerRow]:
-    rows = service.tracker_rows(session, actor, **filters)
-    return sort_rows(rows, sort, service.TRACKER_SORTS)
-
-
 def _filters(
     body: str | None, status: str | None, position: str | None, report: str | None
-) -> dict[str, str | None]:
-    return {
-        "body": (body or "").strip() or None,
-        "status": (status or "").strip() or None,
-        "position": (position or "").strip() or None,
-        "report": (report or "").strip() or None,
-    }
+) -> service.TrackerFilter:
+    """The list's filters from its query (blank or spaces: no filter)."""
+    return service.TrackerFilter(
+        body=(body or "").strip() or None,
+        status=(status or "").strip() or None,
+        position=(position or "").strip() or None,
+        report=(report or "").strip() or None,
+    )
+
+
+# The list's own query names, in the order its links spell them.
+_LIST_QUERY = ("body", "status", "position", "report")
 
 
 @router.get("/advisory/recommendations", response_class=HTMLResponse)
@@ -376,11 +367,12 @@ def tracker_list(
     filters = _filters(body, status, position, report)
     # Sort and page plain keys; load whole rows (response, tasks) for the page only.
     keys = sort_rows(
-        service.tracker_keys(session, actor, **filters), paging.sort, service.TRACKER_SORTS
+        service.tracker_keys(session, actor, filters), paging.sort, service.TRACKER_SORTS
     )
     page, total = slice_page(keys, paging)
     shown = service.tracker_rows_for(session, actor, [k.id for k in page])
-    query = urlencode({k: v for k, v in {**filters, "sort": paging.sort}.items() if v})
+    named = {k: getattr(filters, k) for k in _LIST_QUERY}
+    query = urlencode({k: v for k, v in {**named, "sort": paging.sort}.items() if v})
     return _page(
         request,
         "advisory/recommendations.html",
@@ -408,7 +400,11 @@ def tracker_export(
 ) -> Response:
     if fmt not in MEDIA_TYPES:
         raise NotFound(f"no export format {fmt!r}; use csv or xlsx")
-    rows = _tracker(session, actor, _filters(body, status, position, report), sort)
+    rows = sort_rows(
+        service.tracker_rows(session, actor, _filters(body, status, position, report)),
+        sort,
+        service.TRACKER_SORTS,
+    )
     data = write_table(schemas.TRACKER_COLUMNS, [schemas.tracker_cells(r) for r in rows], fmt)
     return Response(
         data,
@@ -433,8 +429,7 @@ def tracker_page(
         session,
         actor,
         lang,
-        body=body or None,
-        jurisdiction=jurisdiction or None,
+        service.TrackerFilter(body=body or None, jurisdiction=jurisdiction or None),
         pdf_href="/advisory/tracker.pdf" + (f"?{query}" if query else ""),
     )
     return HTMLResponse(html)
@@ -448,9 +443,8 @@ def tracker_pdf(
     body: str | None = None,
     jurisdiction: str | None = None,
 ) -> Response:
-    pdf = build_tracker_pdf(
-        session, actor, lang, body=body or None, jurisdiction=jurisdiction or None
-    )
+    filters = service.TrackerFilter(body=body or None, jurisdiction=jurisdiction or None)
+    pdf = build_tracker_pdf(session, actor, lang, filters)
     return Response(
         pdf,
         media_type="application/pdf",
@@ -563,7 +557,7 @@ def _report_page(
     refusal: Refusal | None = None,
 ) -> Response:
     report = service.get_report(session, actor, key)
-    rows = service.tracker_rows(session, actor, report=key)
+    rows = service.tracker_rows(session, actor, service.TrackerFilter(report=key))
     rows.sort(key=lambda r: service.number_key(r.rec.number))
     return _page(
         request,
@@ -675,7 +669,7 @@ def _rec_page(
     refusal: Refusal | None = None,
 ) -> Response:
     rec = service.get_recommendation(session, actor, key, number)
-    rows = service.tracker_rows(session, actor, report=key)
+    rows = service.tracker_rows(session, actor, service.TrackerFilter(report=key))
     row = next(r for r in rows if r.rec.id == rec.id)
     office = permits(actor, service.RESPOND, rec)
     return _page(

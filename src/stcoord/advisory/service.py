@@ -846,34 +846,45 @@ def _rows_of(session: Session, recs: list[Recommendation]) -> list[TrackerRow]:
     ]
 
 
-def _tracker_select(
-    stmt: Select[Any],
-    actor: Actor,
-    *,
-    body: str | None,
-    jurisdiction: str | None,
-    report: str | None,
-    status: str | None,
-    position: str | None,
-) -> Select[Any]:
+@dataclass(frozen=True, kw_only=True)
+class TrackerFilter:
+    """What the tracker list is narrowed to; ``None`` (or empty) leaves a field out."""
+
+    body: str | None = None
+    """The advisory body as ``CODE:key``, e.g. ``US:pcast``."""
+    jurisdiction: str | None = None
+    """A jurisdiction code, e.g. ``US`` (any case)."""
+    report: str | None = None
+    """A report's key."""
+    status: str | None = None
+    """One of :data:`STATUSES`."""
+    position: str | None = None
+    """The latest response's position (one of :data:`POSITIONS`), or ``none``: unanswered."""
+
+    def keeps_position(self, position: str | None) -> bool:
+        """Whether a recommendation whose latest response has ``position`` passes."""
+        return not self.position or (position or "none") == self.position
+
+
+def _tracker_select(stmt: Select[Any], actor: Actor, filters: TrackerFilter) -> Select[Any]:
     """``stmt`` over recommendations joined to their reports, narrowed to what ``actor`` may
     read and to the filters (all but ``position``), in report then number order."""
     require(actor, READ)
     problems = []
-    if status and status not in STATUSES:
+    if filters.status and filters.status not in STATUSES:
         problems.append(("status", f"use one of {', '.join(STATUSES)}"))
-    if position and position not in (*POSITIONS, "none"):
+    if filters.position and filters.position not in (*POSITIONS, "none"):
         problems.append(("position", f"use one of {', '.join(POSITIONS)}, none"))
     if problems:
         raise ValidationFailed(problems)
     stmt = restrict(stmt, actor, READ, Recommendation).join(
         AdvisoryReport, AdvisoryReport.id == Recommendation.report_id
     )
-    stmt = _body_filter(stmt, AdvisoryReport, body, jurisdiction)
-    if report:
-        stmt = stmt.where(AdvisoryReport.key == report)
-    if status:
-        stmt = stmt.where(Recommendation.status == status)
+    stmt = _body_filter(stmt, AdvisoryReport, filters.body, filters.jurisdiction)
+    if filters.report:
+        stmt = stmt.where(AdvisoryReport.key == filters.report)
+    if filters.status:
+        stmt = stmt.where(Recommendation.status == filters.status)
     return stmt.order_by(
         AdvisoryReport.jurisdiction_code,
         AdvisoryReport.body_key,
@@ -883,48 +894,26 @@ def _tracker_select(
     )
 
 
-def tracker_rows(
-    session: Session,
-    actor: Actor,
-    *,
-    body: str | None = None,
-    jurisdiction: str | None = None,
-    report: str | None = None,
-    status: str | None = None,
-    position: str | None = None,
-) -> list[TrackerRow]:
-    """Every recommendation the actor may read, filtered, in report then number order.
-
-    ``position`` may be ``none`` for recommendations without a response yet.
-    """
-    stmt = _tracker_select(
-        select(Recommendation),
-        actor,
-        body=body,
-        jurisdiction=jurisdiction,
-        report=report,
-        status=status,
-        position=position,
-    ).options(
+def _with_row_parts(stmt: Select[Any]) -> Select[Any]:
+    """``stmt`` loading what a :class:`TrackerRow` shows: report, responses, task links."""
+    return stmt.options(
         selectinload(Recommendation.report),
         selectinload(Recommendation.responses),
         selectinload(Recommendation.links),
     )
+
+
+def tracker_rows(
+    session: Session, actor: Actor, filters: TrackerFilter = TrackerFilter()
+) -> list[TrackerRow]:
+    """Every recommendation the actor may read, filtered, in report then number order."""
+    stmt = _with_row_parts(_tracker_select(select(Recommendation), actor, filters))
     rows = _rows_of(session, list(session.scalars(stmt)))
-    if position:
-        rows = [row for row in rows if (row.position or "none") == position]
-    return rows
+    return [row for row in rows if filters.keeps_position(row.position)]
 
 
 def tracker_keys(
-    session: Session,
-    actor: Actor,
-    *,
-    body: str | None = None,
-    jurisdiction: str | None = None,
-    report: str | None = None,
-    status: str | None = None,
-    position: str | None = None,
+    session: Session, actor: Actor, filters: TrackerFilter = TrackerFilter()
 ) -> list[TrackerKey]:
     """The sort keys of what :func:`tracker_rows` returns (same filters, same order), in one
     query of plain columns."""
@@ -948,24 +937,13 @@ def tracker_keys(
         Recommendation.status_on,
         Recommendation.benefit_amount,
     ).select_from(Recommendation)
-    stmt = _tracker_select(
-        columns,
-        actor,
-        body=body,
-        jurisdiction=jurisdiction,
-        report=report,
-        status=status,
-        position=position,
-    )
     keys = [
         TrackerKey(i, f"{code}:{body_key}", key, published, number, st, pos, st_on, amount)
         for i, code, body_key, key, published, number, st, pos, st_on, amount in session.execute(
-            stmt
+            _tracker_select(columns, actor, filters)
         )
     ]
-    if position:
-        keys = [k for k in keys if (k.position or "none") == position]
-    return keys
+    return [k for k in keys if filters.keeps_position(k.position)]
 
 
 def tracker_rows_for(session: Session, actor: Actor, ids: Iterable[int]) -> list[TrackerRow]:
@@ -974,13 +952,9 @@ def tracker_rows_for(session: Session, actor: Actor, ids: Iterable[int]) -> list
     wanted = list(ids)
     if not wanted:
         return []
-    stmt = (
-        restrict(select(Recommendation), actor, READ, Recommendation)
-        .where(Recommendation.id.in_(wanted))
-        .options(
-            selectinload(Recommendation.report),
-            selectinload(Recommendation.responses),
-            selectinload(Recommendation.links),
+    stmt = _with_row_parts(
+        restrict(select(Recommendation), actor, READ, Recommendation).where(
+            Recommendation.id.in_(wanted)
         )
     )
     found = {r.id: r for r in session.scalars(stmt)}

@@ -62,10 +62,10 @@ def _bodies(session: Session, pairs: set[tuple[str, str]]) -> dict[tuple[str, st
 
 
 def tracker_data(
-    session: Session, actor: Actor, *, body: str | None = None, jurisdiction: str | None = None
+    session: Session, actor: Actor, filters: service.TrackerFilter = service.TrackerFilter()
 ) -> TrackerData:
     """Every recommendation the actor may read, grouped by body and report."""
-    rows = service.tracker_rows(session, actor, body=body, jurisdiction=jurisdiction)
+    rows = service.tracker_rows(session, actor, filters)
     grouped: dict[tuple[str, str], dict[str, list[service.TrackerRow]]] = {}
     for row in rows:
         pair = (row.report.jurisdiction_code, row.report.body_key)
@@ -103,7 +103,7 @@ def tracker_data(
                 benefits=benefits,
             )
         )
-    return TrackerData(sections, body, jurisdiction)
+    return TrackerData(sections, filters.body, filters.jurisdiction)
 
 
 def adoption_sections(
