@@ -386,19 +386,31 @@ async def vote(
         card = outcome.card
         row = _CardRow(card, card.agree, card.disagree, card.passed, value)
         # a recorded vote means a registered participant and an open consultation
-        c = {"key": key, "status": "open"}
-        return _page(
-            request,
-            "consultation/_statement.html",
-            actor=outcome.actor,
-            lang=lang,
-            status_code=200,
-            c=c,
-            me=True,
-            s=row,
-            vote_error=None,
-        )
+        return _card(request, outcome.actor, lang, {"key": key, "status": "open"}, True, row)
     return await run_in_threadpool(_vote_page, request, key, number, outcome.actor, lang, error)
+
+
+def _card(
+    request: Request,
+    actor: Actor,
+    lang: str,
+    c: Any,
+    me: Any,
+    s: Any,
+    vote_error: ServiceError | None = None,
+) -> Response:
+    """The statement's card HTMX swaps in after a vote."""
+    return _page(
+        request,
+        "consultation/_statement.html",
+        actor=actor,
+        lang=lang,
+        status_code=200,
+        c=c,
+        me=me,
+        s=s,
+        vote_error=vote_error,
+    )
 
 
 @dataclass(frozen=True)
@@ -436,18 +448,7 @@ def _vote_page(
         c = service.get_consultation(session, actor, key)
         me = service.my_participant(session, actor, c)
         rows = service.list_statements(session, actor, key=key, for_participant=me, number=number)
-        row = rows[0] if rows else None
-        return _page(
-            request,
-            "consultation/_statement.html",
-            actor=actor,
-            lang=lang,
-            status_code=200,
-            c=c,
-            me=me,
-            s=row,
-            vote_error=error,
-        )
+        return _card(request, actor, lang, c, me, rows[0] if rows else None, error)
 
 
 # ---------------------------------------------------------------- Delphi
