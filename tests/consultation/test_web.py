@@ -114,6 +114,11 @@ def test_the_office_watches_moderates_and_answers(cdb: Database, client: TestCli
     assert "2 comment(s) have no official disposition yet" in text
     live = client.get(f"/consultations/{KEY}/dashboard", headers={"hx-request": "true"})
     assert live.text.lstrip().startswith('<div id="live"') and "<html" not in live.text
+    # the gate's unmet conditions are worded in the page's language, as on the plan pages
+    ja = client.get(f"/consultations/{KEY}/dashboard?lang=ja").text
+    assert "2 件の意見にまだ公式の回答がありません" in ja
+    assert "comment(s) have no official disposition yet" not in ja
+    client.get(f"/consultations/{KEY}/dashboard?lang=en")  # the choice is remembered: back
 
     r = _post(
         client,

@@ -20,6 +20,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -29,6 +30,8 @@ from stcoord.consultation import dashboard, delphi, reports, schemas, service
 from stcoord.consultation.api import boxed, sort_keys
 from stcoord.consultation.models import KINDS, OUTCOMES, SECTORS
 from stcoord.errors import ServiceError, ValidationFailed
+from stcoord.institutions.models import Body, Jurisdiction
+from stcoord.plans.pages import Words, words_for
 from stcoord.reports import charts
 from stcoord.reports.pdf import html_to_pdf
 from stcoord.web import vote_batcher
@@ -70,6 +73,17 @@ _page = PageRenderer(FLASHES, _helpers)
 def _done(request: Request, url: str, flash: str) -> RedirectResponse:
     request.session["flash"] = flash
     return RedirectResponse(url, status_code=303)
+
+
+def gate_words(session: Session, d: dashboard.Dashboard, lang: str) -> Words:
+    """How the plan pages word an unmet gate condition (translated, bodies linked by their
+    local names), for the stage this consultation belongs to."""
+    plan = d.stage.plan
+    code = session.scalars(
+        select(Jurisdiction.code).where(Jurisdiction.id == plan.jurisdiction_id)
+    ).one()
+    bodies = session.scalars(select(Body).where(Body.jurisdiction_id == plan.jurisdiction_id))
+    return words_for(lang, bodies, code, plan.stages)
 
 
 # ---------------------------------------------------------------- vocabulary, chart, reports
@@ -169,6 +183,7 @@ def report_html(session: Session, actor: Actor, key: str, kind: str, lang: str) 
         lang,
         c=c,
         d=d,
+        w=gate_words(session, d, lang),
         chart=chart_for(d, lang),
         sectors=sectors,
         table=table,
@@ -581,6 +596,7 @@ def dashboard_page(
         block_name="live" if live else None,
         c=d.consultation,
         d=d,
+        w=gate_words(session, d, lang),
         chart=chart_for(d, lang, with_names=True),
         sectors=sectors,
         table=table,
