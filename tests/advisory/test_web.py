@@ -111,6 +111,13 @@ def test_office_records_response_status_and_links(adv_db: Database, client: Test
     url = f"{PAGE}/recommendations/4"
     page = client.get(url).text
     assert f'value="{PLAN}/US-T02"' in page
+    # the link form offers the US plans' tasks only, and not those already linked
+    offered = re.findall(r'<option value="([^"]+/[^"]+)"', page)
+    assert offered and all(o.startswith("us-") for o in offered)
+    assert not any(o.startswith("jp-") for o in offered)
+    first = client.get(f"{PAGE}/recommendations/1").text
+    assert f'<option value="{PLAN}/US-T01"' not in first  # linked already
+    assert f'<option value="{PLAN}/US-T02"' in first
     done = client.post(
         f"{url}/respond",
         data={

@@ -25,7 +25,7 @@ from stcoord.advisory import schemas, service, tracker
 from stcoord.analytics.adoption import BodyAdoption
 from stcoord.auth.permissions import Actor, permits
 from stcoord.errors import NotFound, ValidationFailed
-from stcoord.institutions.models import Body
+from stcoord.institutions.models import Body, Jurisdiction
 from stcoord.plans.models import Plan, Task
 from stcoord.reports import charts
 from stcoord.reports.pdf import html_to_pdf
@@ -648,15 +648,19 @@ async def import_recommendations(
 # ---------------------------------------------------------------- a recommendation
 
 
-def _plan_tasks(session: Session) -> list[tuple[str, str, str]]:
-    """(plan key, task code, title) of every task, for the link form (capped)."""
+def _plan_tasks(session: Session, row: service.TrackerRow) -> list[tuple[str, str, str]]:
+    """(plan key, task code, title) of the tasks the link form offers: those of the plans of
+    the report's jurisdiction not linked yet (capped)."""
+    linked = {(t.plan_key, t.code) for t in row.tasks}
     rows = session.execute(
         select(Plan.key, Task.code, Task.title)
         .join(Plan, Plan.id == Task.plan_id)
+        .join(Jurisdiction, Jurisdiction.id == Plan.jurisdiction_id)
+        .where(Jurisdiction.code == row.rec.report.jurisdiction_code)
         .order_by(Plan.key, Task.code)
         .limit(2000)
     )
-    return [(p, c, t) for p, c, t in rows]
+    return [(p, c, t) for p, c, t in rows if (p, c) not in linked]
 
 
 def _rec_page(
@@ -682,7 +686,7 @@ def _rec_page(
         report=rec.report,
         row=row,
         office=office,
-        tasks=_plan_tasks(session) if office else [],
+        tasks=_plan_tasks(session, row) if office else [],
         refusal=refusal,
         values=refusal.values if refusal else {},
         today=dt.date.today(),
