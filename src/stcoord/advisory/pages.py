@@ -32,7 +32,7 @@ from stcoord.reports.pdf import html_to_pdf
 from stcoord.tabular import MEDIA_TYPES, write_table
 from stcoord.web.dependencies import CurrentActor, DbSession, Language, check_csrf
 from stcoord.web.forms import Refusal, post_form
-from stcoord.web.i18n import LANGUAGES, local_name, translations
+from stcoord.web.i18n import LANGUAGES, local_name, term_translator, translations
 from stcoord.web.pagination import PageParams, page_params, slice_page, sort_rows
 from stcoord.web.templating import PageRenderer
 
@@ -66,14 +66,8 @@ POSITION_COLOURS = ("#15803d", "#65a30d", "#d97706", "#b91c1c", "#94a3b8")
 
 
 def term_function(lang: str) -> Callable[[str, str | None], str]:
-    """``term(group, value)``: a position or status word in ``lang``."""
-    gettext = translations(lang).gettext
-
-    def term(group: str, value: str | None) -> str:
-        value = value or "none"
-        return gettext(ADVISORY_TERMS.get(group, {}).get(value, value))
-
-    return term
+    """``term(group, value)``: a position or status word in ``lang`` (None: "no response yet")."""
+    return term_translator(lang, ADVISORY_TERMS, none="none")
 
 
 def money(amount: Decimal | None, currency: str | None) -> str:

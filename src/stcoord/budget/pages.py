@@ -43,7 +43,7 @@ from stcoord.reports.pdf import html_to_pdf
 from stcoord.tabular import MEDIA_TYPES, TableError, read_table, write_table
 from stcoord.web.dependencies import CurrentActor, DbSession, Language, check_csrf
 from stcoord.web.forms import Form, Refusal, form_text, redirect_with_flash, refused
-from stcoord.web.i18n import LANGUAGES, local_name, translations
+from stcoord.web.i18n import LANGUAGES, local_name, term_translator, translations
 from stcoord.web.templating import PageRenderer, templates
 
 router = APIRouter(dependencies=[Depends(check_csrf)], include_in_schema=False)
@@ -133,14 +133,7 @@ def number(value: float | None, digits: int = 4) -> str:
 
 
 def term_function(lang: str) -> Callable[[str, str | None], str]:
-    gettext = translations(lang).gettext
-
-    def term(group: str, value: str | None) -> str:
-        if value is None:
-            return ""
-        return gettext(TERMS.get(group, {}).get(value, value))
-
-    return term
+    return term_translator(lang, TERMS)
 
 
 def field_label(f: BudgetField | None, lang: str) -> str:

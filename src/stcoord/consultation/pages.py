@@ -36,7 +36,7 @@ from stcoord.reports import charts
 from stcoord.reports.pdf import html_to_pdf
 from stcoord.web import vote_batcher
 from stcoord.web.dependencies import CurrentActor, DbSession, Language, check_csrf
-from stcoord.web.i18n import LANGUAGES, translations
+from stcoord.web.i18n import LANGUAGES, term_translator, translations
 from stcoord.web.pagination import PageParams, page_params, slice_page, sort_rows
 from stcoord.web.templating import PageRenderer
 
@@ -91,14 +91,7 @@ def gate_words(session: Session, d: dashboard.Dashboard, lang: str) -> Words:
 
 def term_function(lang: str) -> Callable[[str, str | None], str]:
     """Translate a word of the consultation vocabularies (:data:`reports.TERMS`)."""
-    gettext = translations(lang).gettext
-
-    def term(group: str, value: str | None) -> str:
-        if value is None:
-            return ""
-        return gettext(reports.TERMS.get(group, {}).get(value, value))
-
-    return term
+    return term_translator(lang, reports.TERMS)
 
 
 @dataclass(frozen=True)

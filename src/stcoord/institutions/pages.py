@@ -32,7 +32,7 @@ from stcoord.institutions.models import Body, Jurisdiction
 from stcoord.reports.orgchart import ChartBody, ChartRelation, org_chart_svg
 from stcoord.web.dependencies import CurrentActor, DbSession, Language, check_csrf
 from stcoord.web.forms import redirect_with_flash
-from stcoord.web.i18n import local_name, translations
+from stcoord.web.i18n import local_name, term_translator, translations
 from stcoord.web.pagination import PageParams, page_params
 from stcoord.web.read_cache import cached_read
 from stcoord.web.templating import PageRenderer
@@ -181,14 +181,7 @@ FLASHES = {"body_saved": N_("Your changes were saved.")}
 
 def term_function(lang: str) -> Callable[[str, str | None], str]:
     """``term(group, value)``: a vocabulary word in ``lang`` (unknown words pass through)."""
-    gettext = translations(lang).gettext
-
-    def term(group: str, value: str | None) -> str:
-        if value is None:
-            return ""
-        return gettext(TERMS.get(group, {}).get(value, value))
-
-    return term
+    return term_translator(lang, TERMS)
 
 
 def say_function(lang: str) -> Callable[[Message, Mapping[str, Body] | None], str]:

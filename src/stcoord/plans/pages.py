@@ -52,7 +52,7 @@ from stcoord.reports import charts
 from stcoord.reports.pdf import html_to_pdf
 from stcoord.web import forms
 from stcoord.web.dependencies import CurrentActor, DbSession, Language, check_csrf
-from stcoord.web.i18n import LANGUAGES, local_name, translations
+from stcoord.web.i18n import LANGUAGES, local_name, term_translator, translations
 from stcoord.web.pagination import PageParams, page_params, slice_page, sort_rows
 from stcoord.web.templating import PageRenderer, templates
 
@@ -186,17 +186,7 @@ def local_title(obj: Any, lang: str) -> str:
 
 def term_function(lang: str) -> Callable[[str, str | None], str]:
     """``term(group, value)``: a vocabulary word in ``lang`` (unknown words pass through)."""
-    trans = translations(lang)
-
-    def term(group: str, value: str | None) -> str:
-        if value is None:
-            return ""
-        word = PLAN_TERMS.get(group, {}).get(value) or TERMS.get(group, {}).get(value) or value
-        if (group, value) in TERM_CONTEXTS:
-            return str(trans.pgettext(TERM_CONTEXTS[group, value], word))
-        return trans.gettext(word)
-
-    return term
+    return term_translator(lang, PLAN_TERMS, TERMS, contexts=TERM_CONTEXTS)
 
 
 def number(value: float | None) -> str:

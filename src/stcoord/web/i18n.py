@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 from io import BytesIO
 from pathlib import Path
@@ -69,3 +70,33 @@ def local_name(obj: Any, lang: str) -> str:
     names = getattr(obj, "names", None) or (obj.get("names") if isinstance(obj, dict) else {})
     name = getattr(obj, "name", None) or (obj.get("name") if isinstance(obj, dict) else "")
     return str((names or {}).get(lang) or name or "")
+
+
+Vocabulary = Mapping[str, Mapping[str, str]]  # group -> stored value -> English word
+
+
+def term_translator(
+    lang: str,
+    *vocabularies: Vocabulary,
+    contexts: Mapping[tuple[str, str], str] | None = None,
+    none: str | None = None,
+) -> Callable[[str, str | None], str]:
+    """``term(group, value)``: the word for a stored value (a status, a sector...) in ``lang``.
+
+    The first vocabulary that knows ``group``/``value`` gives the English word; a value no
+    vocabulary knows passes through untranslated. ``contexts`` gives a msgctxt for a word that
+    needs another translation in that place; ``none`` is the value that stands for None (else
+    None reads as "")."""
+    trans = translations(lang)
+
+    def term(group: str, value: str | None) -> str:
+        if value is None:
+            if none is None:
+                return ""
+            value = none
+        word = next((v[group][value] for v in vocabularies if value in v.get(group, {})), value)
+        if contexts and (group, value) in contexts:
+            return str(trans.pgettext(contexts[group, value], word))
+        return trans.gettext(word)
+
+    return term
