@@ -102,8 +102,12 @@ async def check_csrf(request: Request) -> None:
 
 
 def bearer_token(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
+    return bearer_from(request.headers.get("authorization", ""))
+
+
+def bearer_from(authorization: str) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header value, else None."""
+    scheme, _, token = authorization.partition(" ")
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 

@@ -26,6 +26,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from stcoord.auth.service import Credential
+from stcoord.web.dependencies import bearer_from
 from stcoord.web.errors import error_response_body
 from stcoord.web.vote_batcher import VoteIn, batcher_for
 
@@ -53,12 +54,6 @@ def parse_vote(key: str, number: str, body: bytes) -> VoteIn | None:
     if participant is not None and not isinstance(participant, str):
         return None
     return VoteIn(key, int(number), value, participant)
-
-
-def bearer(headers: dict[bytes, bytes]) -> str | None:
-    """As ``web/dependencies.bearer_token``, on raw ASGI headers."""
-    scheme, _, token = headers.get(b"authorization", b"").decode("latin-1").partition(" ")
-    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
 async def read_body(receive: Receive) -> tuple[bytes, list[Message]]:
@@ -98,7 +93,7 @@ class VoteFastPath:
             else None
         )
         headers = dict(scope["headers"]) if match else {}
-        token = bearer(headers) if match else None
+        token = bearer_from(headers.get(b"authorization", b"").decode("latin-1")) if match else None
         if match is None or token is None:
             await self.app(scope, receive, send)
             return
